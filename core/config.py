@@ -1,0 +1,195 @@
+"""Run settings as flat, frozen dataclasses that round-trip to JSON and validate their ranges.
+
+A control panel in the UI returns one of these; core takes it; the settings JSON a user
+downloads is `config.to_json()` and comes back through `Config.from_json(text)`, which accepts
+only known fields within their ranges (an uploaded settings file is untrusted input).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import Any, ClassVar
+
+from core.errors import ConfigError
+
+CELLS = ("lstm", "gru", "rnn")
+CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Base: subclasses declare fields with defaults and `RANGES` / `CHOICES` for validation."""
+
+    KIND: ClassVar[str] = ""
+    # field -> (minimum, maximum), inclusive; None fields (meaning "automatic") are allowed
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is None:
+                if "None" not in str(hints[field.name]):
+                    raise ConfigError(f"Setting '{field.name}' needs a value; received nothing.")
+                continue
+            expected = _base_type(hints[field.name])
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, field.name, float(value))
+                value = float(value)
+            if expected is not None and (
+                not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+            ):
+                raise ConfigError(
+                    f"Setting '{field.name}' must be {expected.__name__}; received {value!r}."
+                )
+            if field.name in self.RANGES:
+                low, high = self.RANGES[field.name]
+                if not low <= value <= high:
+                    raise ConfigError(
+                        f"Setting '{field.name}' must be between {low:g} and {high:g}; "
+                        f"received {value!r}."
+                    )
+            if field.name in self.CHOICES and value not in self.CHOICES[field.name]:
+                raise ConfigError(
+                    f"Setting '{field.name}' must be one of {', '.join(self.CHOICES[field.name])}; "
+                    f"received {value!r}."
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.KIND, **dataclasses.asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def replace(self, **changes: Any):
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: Any):
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"A settings file must hold a JSON object; received {type(data).__name__}."
+            )
+        data = dict(data)
+        kind = data.pop("kind", cls.KIND)
+        if kind != cls.KIND:
+            raise ConfigError(
+                f"These settings are for '{kind}', not '{cls.KIND}'. Upload them on the right page."
+            )
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"The settings file has unknown fields: {', '.join(unknown)}. "
+                "Use a settings file downloaded from RNN Lab."
+            )
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes):
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ConfigError(
+                f"The settings file is not valid JSON ({error}). "
+                "Use a settings file downloaded from RNN Lab."
+            ) from error
+        return cls.from_dict(data)
+
+
+def _base_type(hint: Any) -> type | None:
+    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if args:
+        hint = args[0]
+    return hint if isinstance(hint, type) else None
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastConfig(Config):
+    """Everything needed to rerun one forecast. None means "derive from the data"."""
+
+    KIND: ClassVar[str] = "forecast"
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "window": (2, 1000),
+        "horizon": (1, 1000),
+        "holdout": (1, 5000),
+        "season": (1, 400),
+        "num_layers": (1, 4),
+        "units": (1, 512),
+        "dropout": (0.0, 0.9),
+        "learning_rate": (1e-6, 1.0),
+        "batch_size": (1, 4096),
+        "epochs": (1, 2000),
+        "patience": (0, 500),
+        "clipnorm": (0.0, 100.0),
+        "seed": (0, 2**31 - 1),
+        "ensemble": (1, 10),
+    }
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "cell": CELLS,
+        "strategy": ("direct", "recursive"),
+        "transform": ("auto", "none", "log", "difference", "log_difference"),
+        "missing": ("interpolate", "ffill", "zero", "drop"),
+    }
+
+    cell: str = "gru"
+    window: int | None = None
+    horizon: int | None = None
+    holdout: int | None = None
+    season: int | None = None
+    num_layers: int = 1
+    units: int = 32
+    dropout: float = 0.0
+    learning_rate: float = 0.003
+    batch_size: int = 32
+    epochs: int = 150
+    patience: int = 20
+    clipnorm: float = 1.0
+    strategy: str = "direct"
+    transform: str = "auto"
+    missing: str = "interpolate"
+    ensemble: int = 1
+    seed: int = 42
+
+
+@dataclasses.dataclass(frozen=True)
+class NextWordConfig(Config):
+    """Everything needed to rerun one next-word model."""
+
+    KIND: ClassVar[str] = "nextword"
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "context": (1, 64),
+        "embedding_dim": (2, 512),
+        "units": (2, 1024),
+        "num_layers": (1, 3),
+        "dropout": (0.0, 0.9),
+        "learning_rate": (1e-6, 1.0),
+        "batch_size": (1, 4096),
+        "epochs": (1, 500),
+        "patience": (0, 100),
+        "min_count": (1, 100),
+        "max_vocab": (10, 100000),
+        "seed": (0, 2**31 - 1),
+    }
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"cell": CELLS}
+
+    cell: str = "lstm"
+    context: int = 8
+    embedding_dim: int = 64
+    units: int = 128
+    num_layers: int = 1
+    dropout: float = 0.2
+    learning_rate: float = 0.003
+    batch_size: int = 64
+    epochs: int = 20
+    patience: int = 3
+    min_count: int = 2
+    max_vocab: int = 10000
+    keep_punctuation: bool = False
+    seed: int = 42

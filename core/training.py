@@ -1,0 +1,165 @@
+"""The bridge from Keras training to a job: progress, stop flag, best weights, NaN checks.
+
+Every model in RNN Lab (forecasting, next word, the teaching pages) is fitted through
+`fit(...)`, so that live logs, Stop, early stopping and errors behave the same everywhere.
+Keras is imported lazily: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any
+
+from core.errors import TrainingError
+from core.jobs import JobContext
+
+
+@dataclasses.dataclass(frozen=True)
+class FitSettings:
+    epochs: int = 100
+    batch_size: int = 32
+    patience: int = 10  # epochs without a better validation loss before stopping; 0 = never
+    monitor: str = "val_loss"
+    shuffle: bool = True
+    verbose: int = 0
+
+
+@dataclasses.dataclass
+class FitOutcome:
+    history: list[dict]  # one dict per epoch: epoch (1-based), loss, val_loss, ..., seconds
+    best_epoch: int  # 1-based epoch whose weights the model holds now
+    stopped_by_user: bool
+    stopped_early: bool
+    seconds: float
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, numpy and the backend. Process-wide: call it only inside a worker's job."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+
+
+def make_callbacks(context: JobContext, settings: FitSettings) -> list:
+    """The callbacks every fit uses: progress + stop + NaN check, and best-weights keeping."""
+    import keras
+    import numpy as np
+
+    class Progress(keras.callbacks.Callback):
+        """Sends each epoch's logs to the job and honours the stop flag between batches."""
+
+        def __init__(self):
+            super().__init__()
+            self.stopped_by_user = False
+            self.history: list[dict] = []
+            self._epoch_start = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if context.should_stop():
+                self.stopped_by_user = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            for name, value in logs.items():
+                if value is not None and not math.isfinite(float(value)):
+                    raise TrainingError(
+                        f"Training diverged: the {name.replace('_', ' ')} became {value} at epoch "
+                        f"{epoch + 1}. Lower the learning rate (for example by 10x), use fewer "
+                        "units, or check the data for extreme values, then train again."
+                    )
+            entry = {"epoch": epoch + 1}
+            entry.update({k: float(v) for k, v in logs.items() if v is not None})
+            entry["seconds"] = time.perf_counter() - self._epoch_start
+            self.history.append(entry)
+            context.report(entry)
+            if context.should_stop():
+                self.stopped_by_user = True
+                self.model.stop_training = True
+
+    class KeepBest(keras.callbacks.Callback):
+        """Early stopping that restores the best weights however training ends (Stop included)."""
+
+        def __init__(self, monitor: str, patience: int):
+            super().__init__()
+            self.monitor = monitor
+            self.patience = patience
+            self.best = np.inf
+            self.best_epoch = 0
+            self.best_weights = None
+            self.wait = 0
+            self.stopped_early = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            current = logs.get(self.monitor, logs.get("loss"))
+            if current is None:
+                return
+            if current < self.best:
+                self.best = float(current)
+                self.best_epoch = epoch + 1
+                self.best_weights = self.model.get_weights()
+                self.wait = 0
+            else:
+                self.wait += 1
+                if self.patience and self.wait >= self.patience:
+                    self.stopped_early = True
+                    self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return [Progress(), KeepBest(settings.monitor, settings.patience)]
+
+
+def fit(
+    model: Any,
+    x: Any,
+    y: Any,
+    validation: tuple[Any, Any] | None,
+    settings: FitSettings,
+    context: JobContext,
+    extra_callbacks: list | None = None,
+) -> FitOutcome:
+    """Fit `model` with RNN Lab's callbacks; the model ends holding its best weights.
+
+    Raises:
+        TrainingError: the loss became NaN/inf, or the backend failed in a way a user can fix.
+    """
+    import tensorflow as tf
+
+    context.set_total(settings.epochs)
+    progress, keep_best = make_callbacks(context, settings)
+    if validation is None and settings.monitor.startswith("val_"):
+        keep_best.monitor = settings.monitor[4:]
+    start = time.perf_counter()
+    try:
+        model.fit(
+            x,
+            y,
+            validation_data=validation,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            shuffle=settings.shuffle,
+            verbose=settings.verbose,
+            callbacks=[progress, keep_best, *(extra_callbacks or [])],
+        )
+    except tf.errors.ResourceExhaustedError as error:
+        raise TrainingError(
+            "Training ran out of memory. Use fewer units or layers, a smaller batch or a "
+            "shorter window, then train again."
+        ) from error
+    return FitOutcome(
+        history=progress.history,
+        best_epoch=keep_best.best_epoch or len(progress.history),
+        stopped_by_user=progress.stopped_by_user,
+        stopped_early=keep_best.stopped_early,
+        seconds=time.perf_counter() - start,
+    )
+
