@@ -1,0 +1,1308 @@
+"""Read real-world CSV files into one clean, regular time series.
+
+`read_csv` finds how a file is written (encoding, delimiter, decimal mark, time and value
+columns) and returns a `Table` whose guesses the UI shows and lets the user override;
+`to_series` turns a table into a `Series`: sorted by time, duplicates averaged, on a regular
+time grid, gaps and missing values filled by a named policy, every change reported in `notes`.
+`load_series` does both in one call.
+
+Every problem a user can fix raises a subclass of `InputError` whose message says what was
+wrong, what was received and what to do; the parser never lets a raw pandas error through.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import io
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from core.errors import ConfigError, InputError
+
+__all__ = [
+    "MIN_POINTS",
+    "MISSING_POLICIES",
+    "BinaryFileError",
+    "ColumnNotFoundError",
+    "ConstantSeriesError",
+    "DateColumnError",
+    "EmptyFileError",
+    "EncodingError",
+    "FileTooLargeError",
+    "HeaderOnlyError",
+    "MalformedFileError",
+    "NonNumericError",
+    "Series",
+    "Table",
+    "TooFewRowsError",
+    "WideTableError",
+    "describe",
+    "load_series",
+    "read_csv",
+    "season_for",
+    "to_series",
+]
+
+MIN_POINTS = 10
+MISSING_POLICIES = ("interpolate", "ffill", "zero", "drop")
+SEPARATORS = (",", ";", "\t", "|")
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_SEPARATOR_ALIASES = {
+    "\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "bar": "|",
+}
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class EmptyFileError(InputError):
+    """The file holds nothing (or only blank lines)."""
+
+
+class BinaryFileError(InputError):
+    """The file is not text (a spreadsheet, an image, a zip...)."""
+
+
+class EncodingError(InputError):
+    """The file cannot be read in the encoding the user chose."""
+
+
+class FileTooLargeError(InputError):
+    """The file is bigger than the app accepts."""
+
+
+class MalformedFileError(InputError):
+    """The rows do not line up with the header (ragged rows, broken quoting)."""
+
+
+class HeaderOnlyError(InputError):
+    """The file has a header line but no data rows."""
+
+
+class ColumnNotFoundError(InputError):
+    """A column the user named is not in the file."""
+
+
+class NonNumericError(InputError):
+    """The target column does not hold numbers."""
+
+
+class DateColumnError(InputError):
+    """The chosen time column cannot be read as dates or years."""
+
+
+class ConstantSeriesError(InputError):
+    """Every value of the series is the same: there is nothing to forecast."""
+
+
+class TooFewRowsError(InputError):
+    """Too few usable points to learn anything."""
+
+
+class WideTableError(InputError):
+    """One row per year with one column per month/quarter that cannot be reshaped safely."""
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Table:
+    """What `read_csv` found. The UI shows each guess and lets the user override it."""
+
+    frame: pd.DataFrame
+    encoding: str
+    sep: str
+    decimal: str
+    date_candidates: list[str]
+    numeric_candidates: list[str]
+    notes: list[str]
+    # The cells exactly as read (strings, index = line number in the file), so that `to_series`
+    # can name bad values and their rows. Not part of the public contract.
+    _raw: pd.DataFrame | None = dataclasses.field(default=None, repr=False)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Series:
+    """One clean series: finite float values on a (normally regular) time index."""
+
+    values: np.ndarray
+    time: pd.Index
+    freq: str | None
+    season: int
+    name: str
+    date_col: str | None
+    missing: str
+    filled: int
+    notes: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Two columns, `time` and `value`."""
+        return pd.DataFrame({"time": np.asarray(self.time), "value": self.values})
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def read_csv(
+    source: Any,
+    *,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    max_bytes: int = 50_000_000,
+    max_rows: int = 1_000_000,
+) -> Table:
+    """Read a CSV from a path, bytes or an uploaded file object and guess how it is written.
+
+    Args:
+        source: a path (str or Path), the file's bytes, or a binary file-like object
+            (Streamlit's UploadedFile works).
+        sep, decimal, encoding: override the detected delimiter (`,` `;` tab `|`), decimal
+            mark (`.` or `,`) and text encoding.
+        max_bytes, max_rows: refuse bigger files with `FileTooLargeError`.
+
+    Raises:
+        InputError: a subclass naming the problem (empty, binary, header only, ragged rows...).
+        ConfigError: an override that is not allowed.
+    """
+    sep = _check_sep(sep)
+    decimal = _check_decimal(decimal, sep)
+    data, label = _read_bytes(source, max_bytes)
+    text, used_encoding, notes = _decode(data, encoding, label)
+    rows = _split_lines(text, label)
+    if sep is None:
+        sep = _detect_sep(rows)
+    raw, header_notes = _parse_rows(text, sep, label, max_rows)
+    notes += header_notes
+    if decimal is None:
+        decimal, decimal_note = _detect_decimal(raw, sep)
+        if decimal_note:
+            notes.append(decimal_note)
+    elif decimal == sep:
+        raise ConfigError(
+            f"The decimal mark and the delimiter cannot both be '{decimal}'. "
+            "Choose a different delimiter or decimal mark."
+        )
+    wide = _reshape_wide(raw, decimal)
+    if wide is not None:
+        raw, wide_note = wide
+        notes.append(wide_note)
+    frame, numbers = _typed_frame(raw, decimal)
+    date_candidates = _date_candidates(raw, numbers)
+    numeric_candidates = _numeric_candidates(raw, numbers, date_candidates)
+    if wide is None:
+        _refuse_partial_wide(raw, date_candidates)
+    return Table(
+        frame=frame,
+        encoding=used_encoding,
+        sep=sep,
+        decimal=decimal,
+        date_candidates=date_candidates,
+        numeric_candidates=numeric_candidates,
+        notes=notes,
+        _raw=raw,
+    )
+
+
+def to_series(
+    table: Table,
+    target: str | None = None,
+    date_col: str | None = None,
+    missing: str = "interpolate",
+) -> Series:
+    """Turn a table into one regular series: sort, average duplicates, fill gaps and missing values.
+
+    Args:
+        target: the value column; by default the first of `table.numeric_candidates`.
+        date_col: the time column; by default the first of `table.date_candidates`
+            (none found: the series uses row order).
+        missing: how to fill gaps and missing values: "interpolate" (linear), "ffill"
+            (repeat the last value), "zero", or "drop" (remove them).
+    """
+    if missing not in MISSING_POLICIES:
+        raise ConfigError(
+            f"Unknown missing-value policy {missing!r}; choose one of {', '.join(MISSING_POLICIES)}."
+        )
+    raw = table._raw if table._raw is not None else table.frame.astype(str)
+    columns = [str(column) for column in raw.columns]
+    notes: list[str] = list(table.notes)
+    if target is None:
+        candidates = [c for c in table.numeric_candidates if c != date_col]
+        if not candidates:
+            raise NonNumericError(
+                "No column of numbers was found to forecast. "
+                f"Received columns: {_names(columns)}; {_sample_row(raw)}. "
+                "Check the delimiter and decimal mark, or name the value column."
+            )
+        target = candidates[0]
+    target = _find_column(target, columns, "value (target)")
+    if date_col is None:
+        date_col = next((c for c in table.date_candidates if c != target), None)
+    else:
+        date_col = _find_column(date_col, columns, "time")
+        if date_col == target:
+            raise InputError(
+                f"The time column and the value column are both '{target}'. "
+                "Choose two different columns."
+            )
+    values = _target_values(raw, target, table.decimal, notes)
+    if date_col is None:
+        notes.append("No time column was found, so the rows are used in file order.")
+        time: pd.Index = pd.RangeIndex(len(values))
+        freq = None
+        points = pd.Series(values, index=time)
+        gaps = 0
+    else:
+        times = _time_values(raw, date_col, table.decimal, notes)
+        points = pd.Series(values, index=times)
+        points = points[points.index.notna()]
+        points, freq, gaps = _regularise(points, notes)
+    series_values, time, filled = _fill_missing(points, missing, gaps, freq, notes)
+    time = _final_index(time, freq, date_col)
+    _check_usable(series_values, target)
+    series_values = np.array(series_values, dtype=np.float64)
+    series_values.flags.writeable = False
+    return Series(
+        values=series_values,
+        time=time,
+        freq=freq,
+        season=season_for(freq),
+        name=target,
+        date_col=date_col,
+        missing=missing,
+        filled=filled,
+        notes=tuple(notes),
+    )
+
+
+def load_series(
+    source: Any,
+    *,
+    target: str | None = None,
+    date_col: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    missing: str = "interpolate",
+) -> Series:
+    """`read_csv` then `to_series`, for callers that need no look at the table in between."""
+    table = read_csv(source, sep=sep, decimal=decimal, encoding=encoding)
+    return to_series(table, target=target, date_col=date_col, missing=missing)
+
+
+def season_for(freq: str | None) -> int:
+    """Points per natural cycle for a pandas frequency alias: 12 for monthly, 7 for daily, ..."""
+    if not freq:
+        return 1
+    try:
+        offset = to_offset(freq)
+    except (ValueError, TypeError):
+        return 1
+    base = offset.name.split("-")[0]
+    n = max(int(offset.n), 1)
+    per_cycle = {
+        "MS": 12, "ME": 12, "BMS": 12, "BME": 12, "SMS": 24, "SME": 24,
+        "QS": 4, "QE": 4, "BQS": 4, "BQE": 4,
+        "W": 52, "D": 7, "B": 5, "h": 24, "min": 60 * 24, "s": 60,
+    }
+    if base in ("YS", "YE", "BYS", "BYE"):
+        return 1
+    if base == "D" and n > 1:
+        return 1
+    if base == "W" and n > 1:
+        return 52 // n if 52 % n == 0 else 1
+    if base == "min" and n < 10:
+        per_cycle["min"] = 60  # the hour is the cycle a short model can see in minute data
+    cycle = per_cycle.get(base)
+    if cycle is None or cycle % n:
+        return 1
+    return cycle // n
+
+
+def describe(series: Series) -> dict[str, Any]:
+    """Facts about a series for the UI's data step."""
+    is_time = isinstance(series.time, pd.DatetimeIndex)
+    return {
+        "name": series.name,
+        "length": len(series),
+        "start": series.time[0] if is_time else 0,
+        "end": series.time[-1] if is_time else len(series) - 1,
+        "freq": series.freq,
+        "frequency": _freq_words(series.freq),
+        "season": series.season,
+        "min": float(np.min(series.values)),
+        "max": float(np.max(series.values)),
+        "mean": float(np.mean(series.values)),
+        "missing_filled": series.filled,
+        "missing_policy": series.missing,
+    }
+
+
+# ----------------------------------------------------------------------------- bytes and text
+
+
+def _read_bytes(source: Any, max_bytes: int) -> tuple[bytes, str]:
+    """The file's bytes and a short label for messages."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        label = f"'{path.name}'"
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise InputError(
+                f"No file found at '{path}'. Check the path and the file name."
+            ) from None
+        if path.is_dir():
+            raise InputError(f"'{path}' is a folder, not a file. Choose a CSV file inside it.")
+        _check_size(size, max_bytes, label)
+        try:
+            return path.read_bytes(), label
+        except OSError as error:
+            raise InputError(
+                f"Could not read {label}: {error.strerror or error}. "
+                "Check that the file exists and you may read it."
+            ) from None
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        _check_size(len(data), max_bytes, "The file")
+        return data, "The file"
+    name = getattr(source, "name", None)
+    label = f"'{Path(str(name)).name}'" if name else "The file"
+    if hasattr(source, "getvalue"):
+        data = source.getvalue()
+    elif hasattr(source, "read"):
+        data = source.read(max_bytes + 1)
+    else:
+        raise InputError(
+            f"Cannot read data from a {type(source).__name__}. "
+            "Give a file path, the file's bytes or an uploaded file."
+        )
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError(
+            f"{label} gave {type(data).__name__} instead of bytes. Upload the file again."
+        )
+    data = bytes(data)
+    _check_size(len(data), max_bytes, label)
+    return data, label
+
+
+def _check_size(size: int, max_bytes: int, label: str) -> None:
+    if size > max_bytes:
+        raise FileTooLargeError(
+            f"{label} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+            "Keep only the columns and rows you need (or aggregate to a coarser frequency) "
+            "and try again."
+        )
+
+
+_SIGNATURES = (
+    (b"PK\x03\x04", "a zip archive or an Excel (.xlsx) workbook"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Office file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"SQLite format", "an SQLite database"),
+    (b"PAR1", "a Parquet file"),
+)
+
+
+def _decode(data: bytes, encoding: str | None, label: str) -> tuple[str, str, list[str]]:
+    """Text, the encoding used, notes. Refuses empty and binary files."""
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise EmptyFileError(f"{label} is empty. Choose a CSV file with a header line and data rows.")
+    for signature, what in _SIGNATURES:
+        if data.startswith(signature):
+            raise BinaryFileError(
+                f"{label} is {what}, not a CSV text file. "
+                "Open it in its program and save or export it as CSV (comma-separated values)."
+            )
+    notes: list[str] = []
+    if encoding is not None:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise ConfigError(
+                f"Unknown text encoding {encoding!r}. Use utf-8, utf-8-sig, utf-16 or latin-1, "
+                "or leave it automatic."
+            ) from None
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise EncodingError(
+                f"{label} is not valid {encoding} text: byte {data[error.start]:#04x} at "
+                f"position {error.start} cannot be read. Leave the encoding automatic or try "
+                "latin-1."
+            ) from None
+        if codec in ("utf-8", "utf-16") and text.startswith("\ufeff"):
+            text = text[1:]
+        used = encoding
+    else:
+        text, used = _detect_encoding(data, label)
+        if used == "latin-1":
+            notes.append(
+                "The file is not UTF-8, so it was read as Latin-1 (Western European). "
+                "If accented letters look wrong, choose the encoding by hand."
+            )
+    _refuse_binary_text(text, label)
+    return text, _encoding_name(used), notes
+
+
+def _detect_encoding(data: bytes, label: str) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise EncodingError(
+                f"{label} starts like UTF-16 text but is broken further on. "
+                "Save it again as UTF-8 CSV."
+            ) from None
+    head = data[:4000]
+    if head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a byte-order mark: ASCII letters leave a zero byte beside each one.
+        even_zeros = head[0::2].count(0)
+        odd_zeros = head[1::2].count(0)
+        for codec, zeros, others in (("utf-16-le", odd_zeros, even_zeros),
+                                     ("utf-16-be", even_zeros, odd_zeros)):
+            if zeros > 0.6 * (len(head) // 2) and others < 0.05 * (len(head) // 2):
+                try:
+                    return data.decode(codec), codec
+                except UnicodeDecodeError:
+                    break
+        raise BinaryFileError(
+            f"{label} does not look like text (it is full of zero bytes). "
+            "Choose a CSV file, or export your data as CSV first."
+        )
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _encoding_name(encoding: str) -> str:
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        return encoding
+    return {"iso8859-1": "latin-1", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}.get(
+        codec, codec
+    )
+
+
+def _refuse_binary_text(text: str, label: str) -> None:
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f\v") or ch == "\x7f")
+    if "\x00" in sample or controls > max(2, len(sample) // 100):
+        raise BinaryFileError(
+            f"{label} does not look like a text file ({controls} control characters in the "
+            "first part). Choose a CSV file, or export your data as CSV first."
+        )
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+def _check_sep(sep: str | None) -> str | None:
+    if sep is None:
+        return None
+    sep = _SEPARATOR_ALIASES.get(sep.lower() if len(sep) > 1 else sep, sep)
+    if len(sep) != 1 or sep in "\"'\r\n" or sep.isalnum() or sep in ".":
+        raise ConfigError(
+            f"The delimiter must be one character such as , ; | or tab; received {sep!r}."
+        )
+    return sep
+
+
+def _check_decimal(decimal: str | None, sep: str | None) -> str | None:
+    if decimal is None:
+        return None
+    if decimal not in (".", ","):
+        raise ConfigError(f"The decimal mark must be '.' or ','; received {decimal!r}.")
+    if decimal == sep:
+        raise ConfigError(
+            f"The decimal mark and the delimiter cannot both be '{decimal}'. "
+            "Choose a different delimiter or decimal mark."
+        )
+    return decimal
+
+
+def _split_lines(text: str, label: str) -> list[str]:
+    lines = [line for line in text.splitlines()[:200] if line.strip()]
+    if not lines:
+        raise EmptyFileError(f"{label} holds only blank lines. Choose a CSV file with data.")
+    return lines[:60]
+
+
+def _detect_sep(lines: list[str]) -> str:
+    """The delimiter that splits the first lines into the same number (> 1) of fields."""
+    best, best_score = ",", (0.0, 0, 0)
+    for sep in SEPARATORS:
+        counts = [len(row) for row in _csv_rows("\n".join(lines), sep)]
+        if not counts:
+            continue
+        mode, hits = Counter(counts).most_common(1)[0]
+        if mode < 2:
+            continue
+        score = (hits / len(counts), int(counts[0] == mode), mode)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _csv_rows(text: str, sep: str) -> list[list[str]]:
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    except csv.Error:
+        return []
+
+
+def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
+    """Split the text into a frame of strings indexed by line number; find the header."""
+    notes: list[str] = []
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            rows.append(row)
+            line_numbers.append(reader.line_num)
+            if len(rows) > max_rows + 50:
+                raise FileTooLargeError(
+                    f"{label} has more than {max_rows:,} rows, the limit. "
+                    "Aggregate it to a coarser frequency or keep only recent rows."
+                )
+    except csv.Error as error:
+        raise MalformedFileError(
+            f"{label} could not be split into columns near line {reader.line_num}: {error}. "
+            "Check for an unclosed quote (\") or save the file again as CSV."
+        ) from None
+    width = Counter(len(row) for row in rows[:60]).most_common(1)[0][0]
+    start = next(i for i, row in enumerate(rows) if len(row) == width)
+    if start:
+        notes.append(f"Skipped {start} line(s) before the header (line {line_numbers[start]}).")
+    header = [cell.strip() for cell in rows[start]]
+    body, body_lines = rows[start + 1 :], line_numbers[start + 1 :]
+    if _looks_like_data(header) and body:
+        header = [f"column_{i + 1}" for i in range(width)]
+        body, body_lines = rows[start:], line_numbers[start:]
+        notes.append("The first line holds data, not column names, so the columns were numbered.")
+    if not body:
+        raise HeaderOnlyError(
+            f"{label} has a header ({_names(header)}) but no data rows. "
+            "Add rows of data below the header."
+        )
+    if len(body) > max_rows:
+        raise FileTooLargeError(
+            f"{label} has {len(body):,} rows; the limit is {max_rows:,}. "
+            "Aggregate it to a coarser frequency or keep only recent rows."
+        )
+    header = _unique_names(header, notes)
+    body = _even_rows(body, body_lines, len(header), sep, label, notes)
+    frame = pd.DataFrame(body, columns=header, index=pd.Index(body_lines, name="line"), dtype=object)
+    return frame, notes
+
+
+_NUMBER_OR_DATE = re.compile(r"^[-+]?[\d.,]+(e[-+]?\d+)?$|^\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?", re.I)
+
+
+def _looks_like_data(header: list[str]) -> bool:
+    return all(_NUMBER_OR_DATE.match(cell) for cell in header)
+
+
+def _unique_names(header: list[str], notes: list[str]) -> list[str]:
+    names: list[str] = []
+    renamed = []
+    for i, name in enumerate(header):
+        if not name:
+            name = f"column_{i + 1}"
+        base, k = name, 1
+        while name in names:
+            name = f"{base}.{k}"
+            k += 1
+        if name != header[i] and header[i]:
+            renamed.append(f"'{header[i]}' -> '{name}'")
+        names.append(name)
+    if renamed:
+        notes.append(f"Repeated column names were renamed: {', '.join(renamed)}.")
+    return names
+
+
+def _even_rows(
+    body: list[list[str]], lines: list[int], width: int, sep: str, label: str, notes: list[str]
+) -> list[list[str]]:
+    """Pad short rows; trim empty trailing cells; refuse rows with extra values."""
+    long_rows = []
+    padded = 0
+    out = []
+    for row, line in zip(body, lines, strict=True):
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+            padded += 1
+        elif len(row) > width:
+            if any(cell.strip() for cell in row[width:]):
+                long_rows.append((line, len(row)))
+            row = row[:width]
+        out.append(row)
+    if long_rows:
+        shown = ", ".join(f"line {line} has {n}" for line, n in long_rows[:5])
+        raise MalformedFileError(
+            f"{label}: {len(long_rows)} row(s) have more values than the header's {width} "
+            f"columns ({shown}). The delimiter is {SEPARATOR_NAMES.get(sep, repr(sep))}; if numbers "
+            "use it as a thousands separator or decimal mark, put them in quotes or choose "
+            "another delimiter."
+        )
+    if padded:
+        notes.append(f"{padded} short row(s) were padded with missing values.")
+    return out
+
+
+# ----------------------------------------------------------------------------- numbers
+
+_MISSING_TOKENS = {
+    "", "na", "n/a", "nan", "null", "none", "-", "--", "?", ".", "#n/a", "missing", "nil",
+    "#value!", "#div/0!", "n.a.", "..", "…",
+}
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+_CURRENCY = re.compile(r"^[$€£¥₹]|[$€£¥₹%]$")
+_NUMBERISH = re.compile(r"^[-+]?\d[\d.,']*$")
+
+
+def _clean_cells(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Cells with spaces, currency and percent signs removed, and a mask of missing tokens."""
+    text = cells.astype(str).str.strip()
+    missing = text.str.lower().isin(_MISSING_TOKENS)
+    text = text.str.replace("\u2212", "-", regex=False)
+    text = text.str.replace(_CURRENCY, "", regex=True).str.strip()
+    text = text.str.replace(_CURRENCY, "", regex=True)
+    text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # accounting negatives: (12) = -12
+    text = text.str.replace(_SPACES, "", regex=True)
+    return text, missing
+
+
+def _to_numbers(cells: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Floats (NaN where missing or bad), a mask of missing cells and a mask of bad cells."""
+    text, missing = _clean_cells(cells)
+    if decimal == ",":
+        text = text.str.replace(r"(?<=\d)[.'](?=\d{3}(?!\d))", "", regex=True)
+        text = text.str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(r"(?<=\d)[,'](?=\d{3}(?!\d))", "", regex=True)
+    numbers = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(numbers) & ~missing.to_numpy()
+    numbers = np.where(np.isfinite(numbers), numbers, np.nan)
+    return numbers, missing.to_numpy(), bad
+
+
+def _detect_decimal(raw: pd.DataFrame, sep: str) -> tuple[str, str | None]:
+    """'.' or ',' from the numbers in the file; a note when the choice was a guess."""
+    comma = point = ambiguous_comma = ambiguous_point = 0
+    for column in raw.columns:
+        cells, _ = _clean_cells(raw[column].iloc[:2000])
+        for cell in cells[cells.str.match(_NUMBERISH)]:
+            cell = cell.lstrip("+-")
+            last_comma, last_point = cell.rfind(","), cell.rfind(".")
+            if last_comma >= 0 and last_point >= 0:
+                if last_comma > last_point:
+                    comma += 1
+                else:
+                    point += 1
+                continue
+            mark = "," if last_comma >= 0 else "." if last_point >= 0 else None
+            if mark is None or cell.count(mark) > 1:
+                continue
+            whole, fraction = cell.split(mark)
+            clear = whole.startswith("0") or len(whole) > 3 or len(fraction) != 3 or not whole
+            if mark == ",":
+                comma += clear
+                ambiguous_comma += not clear
+            else:
+                point += clear
+                ambiguous_point += not clear
+    if comma > point:
+        return ",", "Numbers use a decimal comma (like 12,5)."
+    if point > comma or not (ambiguous_comma or ambiguous_point):
+        return ".", None
+    guess = "," if sep == ";" and ambiguous_comma else "."
+    return guess, (
+        f"Numbers such as 1{'.' if guess == ',' else ','}234 could be read two ways; "
+        f"'{guess}' was taken as the decimal mark. Change it if the values look wrong."
+    )
+
+
+def _typed_frame(raw: pd.DataFrame, decimal: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The table with number columns as floats; the numbers of each mostly-numeric column."""
+    frame = raw.copy()
+    numbers: dict[str, np.ndarray] = {}
+    for column in raw.columns:
+        values, missing, bad = _to_numbers(raw[column], decimal)
+        present = int((~missing).sum())
+        if present and (present - int(bad.sum())) >= 0.9 * present:
+            numbers[column] = values
+            frame[column] = values
+    frame.index = pd.RangeIndex(len(frame))
+    return frame, numbers
+
+
+def _numeric_candidates(
+    raw: pd.DataFrame, numbers: dict[str, np.ndarray], date_candidates: list[str]
+) -> list[str]:
+    """Number columns usable as a target: real measurements first, id-like columns last."""
+    usable = [c for c in raw.columns if c in numbers and c not in date_candidates]
+    usable = [c for c in usable if np.isfinite(numbers[c]).sum() >= 2]
+    ids = [c for c in usable if _id_like(c, numbers[c])]
+    return [c for c in usable if c not in ids] + ids
+
+
+_ID_WORDS = {"id", "index", "idx", "no", "nr", "row", "rownum", "key", "unnamed", "num", "number"}
+
+
+def _id_like(name: str, values: np.ndarray) -> bool:
+    words = set(re.split(r"[^a-z]+", name.lower())) - {""}
+    if not words or words & _ID_WORDS:
+        return True
+    finite = values[np.isfinite(values)]
+    if len(finite) < 3 or not np.all(finite == np.round(finite)):
+        return False
+    steps = np.diff(finite)
+    return bool(np.all(steps == 1) and finite[0] in (0, 1))
+
+
+# ----------------------------------------------------------------------------- dates
+
+_TIME_WORDS = {
+    "date", "time", "day", "month", "year", "period", "week", "quarter", "ds", "timestamp",
+    "datetime", "yr", "dt", "jahr", "monat", "datum", "fecha", "annee", "année", "mois", "anno",
+    "mes", "ano", "año", "tag", "zeit", "hour", "jour", "data",
+}
+_DATE_FORMATS = (
+    "ISO8601", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y.%m.%d", "%d-%m-%Y",
+    "%m-%d-%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M", "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S", "%m/%d/%y", "%d/%m/%y", "%Y/%m", "%m/%Y", "%m.%Y", "%Y.%m",
+    "%YM%m", "%b-%Y", "%b %Y", "%B %Y", "%Y-%b", "%Y %b", "%b-%y", "%d-%b-%Y", "%d %b %Y",
+    "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%d-%b-%y",
+)
+_QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*[Qq]([1-4])$|^[Qq]([1-4])\s*[-/ ]?\s*(\d{4})$")
+_FIRST_YEAR, _LAST_YEAR = 1678, 2261  # the range pandas' nanosecond timestamps can hold
+
+
+def _time_hint(name: str) -> bool:
+    words = set(re.split(r"[^a-zà-ÿ]+", name.lower())) - {""}
+    return bool(words & _TIME_WORDS) or "date" in name.lower() or "time" in name.lower()
+
+
+def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.DatetimeIndex | None:
+    """Timestamps for a column of dates or years, or None when it is not a time column."""
+    present = cells.astype(str).str.strip()
+    present = present[~present.str.lower().isin(_MISSING_TOKENS)]
+    if len(present) == 0:
+        return None
+    if numbers is not None:
+        return _numeric_times(numbers, name)
+    sample = present.iloc[:: max(1, len(present) // 500)][:500]
+    if not sample.str.contains(r"[^\d\s]", regex=True).all():
+        return None
+    best: tuple[float, float, str] | None = None
+    for fmt in _DATE_FORMATS:
+        parsed = _to_datetime(sample, fmt)
+        ok = float(parsed.notna().mean())
+        if ok < 0.9:
+            continue
+        score = (ok, _regularity(parsed), fmt)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    if best is not None:
+        return pd.DatetimeIndex(_to_datetime(cells.astype(str).str.strip(), best[2]))
+    quarters = _quarter_times(cells)
+    if quarters is not None:
+        return quarters
+    if sample.str.contains(r"[A-Za-z]", regex=True).any() or sample.str.contains(r"[-/.:]").all():
+        parsed = _to_datetime(sample, "mixed")
+        if parsed.notna().mean() >= 0.9:
+            return pd.DatetimeIndex(_to_datetime(cells.astype(str).str.strip(), "mixed"))
+    return None
+
+
+def _to_datetime(cells: pd.Series, fmt: str) -> pd.Series:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    if not isinstance(parsed.dtype, np.dtype) and not pd.api.types.is_datetime64_any_dtype(parsed):
+        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    if not pd.api.types.is_datetime64_dtype(parsed):
+        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    return parsed.astype("datetime64[ns]")
+
+
+def _quarter_times(cells: pd.Series) -> pd.DatetimeIndex | None:
+    match = cells.astype(str).str.strip().str.extract(_QUARTER)
+    year = match[0].fillna(match[3])
+    quarter = match[1].fillna(match[2])
+    ok = year.notna() & quarter.notna()
+    if ok.mean() < 0.9:
+        return None
+    years = pd.to_numeric(year, errors="coerce")
+    months = (pd.to_numeric(quarter, errors="coerce") - 1) * 3 + 1
+    valid = ok & years.between(_FIRST_YEAR, _LAST_YEAR)
+    stamps = pd.to_datetime(
+        {"year": years.where(valid, 2000), "month": months.where(valid, 1), "day": 1}
+    ).where(valid)
+    return pd.DatetimeIndex(stamps)
+
+
+def _numeric_times(numbers: np.ndarray, name: str) -> pd.DatetimeIndex | None:
+    """Plain years (1749, 1700.0), yyyymm or yyyymmdd numbers, when the column looks like time."""
+    finite = numbers[np.isfinite(numbers)]
+    if len(finite) < 2 or not np.all(finite == np.round(finite)):
+        return None
+    steps = np.diff(finite)
+    ordered = len(steps) > 0 and (np.all(steps > 0) or np.all(steps < 0))
+    if not (_time_hint(name) or ordered):
+        return None
+    whole = pd.Series(numbers)
+    if finite.min() >= _FIRST_YEAR and finite.max() <= _LAST_YEAR:
+        if not _time_hint(name) and np.median(np.abs(steps)) != 1:
+            return None
+        stamps = pd.to_datetime(
+            {"year": whole.fillna(2000).astype(np.int64), "month": 1, "day": 1}
+        ).where(whole.notna())
+        return pd.DatetimeIndex(stamps)
+    for digits, fmt in ((6, "%Y%m"), (8, "%Y%m%d")):
+        if finite.min() >= 10 ** (digits - 1) and finite.max() < 10**digits:
+            text = whole.map(lambda v: "" if np.isnan(v) else str(int(v)))
+            parsed = _to_datetime(text, fmt)
+            if parsed.notna().sum() >= 0.9 * len(finite):
+                return pd.DatetimeIndex(parsed)
+    return None
+
+
+def _regularity(parsed: pd.Series) -> float:
+    """Share of steps equal to the most common step once sorted: higher is more regular."""
+    stamps = parsed.dropna().sort_values().drop_duplicates()
+    if len(stamps) < 3:
+        return 0.0
+    steps = np.diff(stamps.to_numpy().astype(np.int64))
+    return Counter(steps.tolist()).most_common(1)[0][1] / len(steps)
+
+
+def _date_candidates(raw: pd.DataFrame, numbers: dict[str, np.ndarray]) -> list[str]:
+    """Columns that read as time, name hints first ("date", "month", "year"...), then file order."""
+    found = []
+    for position, column in enumerate(raw.columns):
+        parsed = _parse_times(raw[column].iloc[:5000], numbers.get(column), column)
+        if parsed is None:
+            continue
+        found.append((not _time_hint(column), column in numbers, position, column))
+    return [column for *_, column in sorted(found)]
+
+
+def _time_values(raw: pd.DataFrame, date_col: str, decimal: str, notes: list[str]) -> pd.DatetimeIndex:
+    cells = raw[date_col]
+    numbers, missing, bad = _to_numbers(cells, decimal)
+    present = ~missing
+    is_number = present.sum() > 0 and (bad.sum() <= 0.1 * present.sum())
+    parsed = _parse_times(cells, numbers if is_number else None, date_col)
+    if parsed is None and is_number:
+        parsed = _parse_times(cells, None, date_col)
+    if parsed is None:
+        sample = _sample_values(cells, ~missing)
+        raise DateColumnError(
+            f"Column '{date_col}' could not be read as dates or years (for example {sample}). "
+            "Use dates like 2024-01-31, 01/31/2024 or 2024-01, or plain years like 1999, "
+            "or choose another time column."
+        )
+    unreadable = parsed.isna() & present
+    if unreadable.any():
+        notes.append(
+            f"{int(unreadable.sum())} row(s) had a time that could not be read and were left out "
+            f"(for example {_sample_values(cells, unreadable)})."
+        )
+    if missing.any():
+        notes.append(f"{int(missing.sum())} row(s) had no time and were left out.")
+    return parsed
+
+
+# ----------------------------------------------------------------------------- wide tables
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_FULL_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)
+_QUARTER_NAME = re.compile(r"^(?:q|qtr|quarter)\s*[-_]?\s*([1-4])$")
+
+
+def _month_number(name: str) -> int | None:
+    key = name.strip().lower().rstrip(".")
+    if key in _MONTHS:
+        return _MONTHS.index(key) + 1
+    if key in _FULL_MONTHS:
+        return _FULL_MONTHS.index(key) + 1
+    if key == "sept":
+        return 9
+    return None
+
+
+def _wide_columns(raw: pd.DataFrame) -> tuple[str, dict[int, str]] | None:
+    months = {}
+    quarters = {}
+    for column in raw.columns:
+        month = _month_number(column)
+        if month is not None and month not in months:
+            months[month] = column
+        match = _QUARTER_NAME.match(column.strip().lower())
+        if match and int(match.group(1)) not in quarters:
+            quarters[int(match.group(1))] = column
+    if len(months) >= 3:
+        return "month", months
+    if len(quarters) >= 2:
+        return "quarter", quarters
+    return None
+
+
+def _year_column(raw: pd.DataFrame, decimal: str, exclude: set[str]) -> tuple[str, np.ndarray] | None:
+    for column in raw.columns:
+        if column in exclude:
+            continue
+        numbers, missing, bad = _to_numbers(raw[column], decimal)
+        finite = numbers[np.isfinite(numbers)]
+        if bad.any() or len(finite) == 0 or not np.all(finite == np.round(finite)):
+            continue
+        if finite.min() >= _FIRST_YEAR and finite.max() <= _LAST_YEAR:
+            return column, numbers
+    return None
+
+
+def _reshape_wide(raw: pd.DataFrame, decimal: str) -> tuple[pd.DataFrame, str] | None:
+    """One row per year and one column per month (or quarter) -> one long table."""
+    found = _wide_columns(raw)
+    if found is None:
+        return None
+    kind, columns = found
+    full = 12 if kind == "month" else 4
+    if len(columns) < full:
+        return None  # partial: `_refuse_partial_wide` decides once date columns are known
+    year = _year_column(raw, decimal, set(columns.values()))
+    if year is None:
+        raise WideTableError(
+            f"The table has one column per {kind} ({_names(list(columns.values()))}) but no year "
+            "column was found. Add a column of years (like 1999), or reshape the table into two "
+            f"columns: date and value, one row per {kind}."
+        )
+    year_col, years = year
+    if np.isnan(years).any():
+        lines = raw.index[np.isnan(years)].tolist()[:5]
+        raise WideTableError(
+            f"The table has one column per {kind}, but column '{year_col}' has no year on "
+            f"line(s) {', '.join(map(str, lines))}. Fill in the years or remove those rows."
+        )
+    repeated = pd.Series(years).duplicated(keep=False)
+    if repeated.any():
+        shown = ", ".join(str(int(y)) for y in sorted(set(years[repeated.to_numpy()]))[:5])
+        raise WideTableError(
+            f"The table has one column per {kind}, but some years appear on more than one row "
+            f"({shown}), so it may hold several series. Keep one row per year, or reshape it into "
+            f"two columns: date and value, one row per {kind}."
+        )
+    order = np.argsort(years, kind="stable")
+    dates, cells, lines = [], [], []
+    for i in order:
+        for number in range(1, full + 1):
+            month = number if kind == "month" else (number - 1) * 3 + 1
+            dates.append(f"{int(years[i]):04d}-{month:02d}-01")
+            cells.append(raw[columns[number]].iloc[i])
+            lines.append(raw.index[i])
+    long = pd.DataFrame(
+        {kind: dates, "value": cells}, index=pd.Index(lines, name="line"), dtype=object
+    )
+    ignored = [c for c in raw.columns if c != year_col and c not in columns.values()]
+    note = (
+        f"Wide table reshaped: one row per year ('{year_col}') with {full} {kind} columns became "
+        f"one {'monthly' if kind == 'month' else 'quarterly'} series of {len(long)} values "
+        f"(columns '{kind}' and 'value')."
+    )
+    if ignored:
+        note += f" Ignored column(s): {_names(ignored)}."
+    return long, note
+
+
+def _refuse_partial_wide(raw: pd.DataFrame, date_candidates: list[str]) -> None:
+    found = _wide_columns(raw)
+    if found is None or date_candidates:
+        return
+    kind, columns = found
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    wanted = names if kind == "month" else ["Q1", "Q2", "Q3", "Q4"]
+    absent = [wanted[i - 1] for i in range(1, len(wanted) + 1) if i not in columns]
+    raise WideTableError(
+        f"The table looks like one row per year with one column per {kind} "
+        f"({_names(list(columns.values()))}), but {', '.join(absent)} "
+        f"{'is' if len(absent) == 1 else 'are'} missing, so it cannot be turned into one series. "
+        f"Add the missing columns, or reshape it into two columns: date and value, one row per {kind}."
+    )
+
+
+# ----------------------------------------------------------------------------- series
+
+
+def _find_column(name: str, columns: list[str], role: str) -> str:
+    if name in columns:
+        return name
+    folded = [c for c in columns if c.strip().lower() == str(name).strip().lower()]
+    if len(folded) == 1:
+        return folded[0]
+    raise ColumnNotFoundError(
+        f"There is no column named '{name}' for the {role}. Received columns: {_names(columns)}. "
+        "Choose one of these names (check spelling, spaces and the delimiter)."
+    )
+
+
+def _target_values(raw: pd.DataFrame, target: str, decimal: str, notes: list[str]) -> np.ndarray:
+    numbers, missing, bad = _to_numbers(raw[target], decimal)
+    present = int((~missing).sum())
+    readable = present - int(bad.sum())
+    if present == 0:
+        raise NonNumericError(
+            f"Column '{target}' is empty: all {len(raw)} values are missing. "
+            "Choose a column that holds numbers."
+        )
+    if bad.any():
+        rows = raw.index[bad].tolist()[:5]
+        sample = _sample_values(raw[target], bad)
+        if readable < 0.9 * present:
+            raise NonNumericError(
+                f"Column '{target}' does not hold numbers: {int(bad.sum())} of {present} values "
+                f"could not be read (for example {sample}, on line(s) "
+                f"{', '.join(map(str, rows))}). Choose a column of numbers, or check the decimal "
+                f"mark (now '{decimal}') and the delimiter."
+            )
+        notes.append(
+            f"{int(bad.sum())} value(s) in '{target}' could not be read as numbers and were "
+            f"treated as missing: {sample} (line(s) {', '.join(map(str, rows))})."
+        )
+    return numbers
+
+
+_FREQ_WORDS = {
+    "MS": "monthly", "QS": "quarterly", "YS": "yearly", "W": "weekly", "D": "daily",
+    "B": "business-daily", "h": "hourly", "min": "minute", "s": "second",
+}
+
+
+def _freq_words(freq: str | None) -> str:
+    if not freq:
+        return "irregular or unknown"
+    try:
+        offset = to_offset(freq)
+    except (ValueError, TypeError):
+        return freq
+    base = offset.name.split("-")[0]
+    words = _FREQ_WORDS.get(base, freq)
+    return words if offset.n == 1 else f"every {offset.n} ({freq})"
+
+
+def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | None, int]:
+    """Sort, align to a regular grid, average duplicates, reindex. Returns points, freq, gaps."""
+    if not points.index.is_monotonic_increasing:
+        points = points.sort_index(kind="stable")
+        notes.append("Rows were not in time order and were sorted by time.")
+    times = pd.DatetimeIndex(points.index)
+    freq, aligned = _infer_grid(times)
+    if aligned is not None and not aligned.equals(times):
+        notes.append(f"Dates were aligned to the start of each {_freq_words(freq)[:-2] or 'period'} period.")
+        points = pd.Series(points.to_numpy(), index=aligned)
+    if points.index.has_duplicates:
+        count = int(points.index.duplicated().sum())
+        points = points.groupby(level=0, sort=True).mean()
+        notes.append(f"{count} duplicate time(s) were found; values at the same time were averaged.")
+    if freq is None:
+        if len(points) >= 3:
+            notes.append(
+                "The time steps are irregular, so no frequency was found and gaps were not filled; "
+                "the values are used in time order."
+            )
+        return points, None, 0
+    grid = pd.date_range(points.index[0], points.index[-1], freq=freq)
+    if len(grid) > 2 * len(points) + 10:
+        notes.append(
+            f"The data looks {_freq_words(freq)} but more than half of the time grid is missing, "
+            "so gaps were not filled; the values are used in time order."
+        )
+        return points, None, 0
+    gaps = len(grid) - len(points)
+    if gaps or not grid.equals(points.index):
+        points = points.reindex(grid)
+    return points, freq, gaps
+
+
+def _final_index(time: pd.Index, freq: str | None, date_col: str | None) -> pd.Index:
+    """A DatetimeIndex carrying its frequency when the grid is complete, named after the column."""
+    if not isinstance(time, pd.DatetimeIndex):
+        return pd.RangeIndex(len(time))
+    time = pd.DatetimeIndex(time, name=date_col)
+    if freq is not None and len(time) >= 3:
+        expected = pd.date_range(time[0], periods=len(time), freq=freq)
+        if expected.equals(time):
+            time = expected.rename(date_col)
+    return time
+
+
+def _infer_grid(times: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex | None]:
+    """The frequency alias and the times aligned to it (None, None when irregular)."""
+    unique = times.unique()
+    if len(unique) < 3:
+        return None, None
+    steps = np.diff(unique.asi8)
+    day = 86_400 * 10**9
+    mode_step = Counter(steps.tolist()).most_common(1)[0][0]
+    days = mode_step / day
+    for low, high, period, freq in ((28, 31, "M", "MS"), (89, 92, "Q", "QS-JAN"),
+                                    (365, 366, "Y", "YS")):
+        if low <= days <= high:
+            periods = times.to_period(period)
+            distinct = periods.unique().sort_values()
+            ordinals = np.diff(distinct.asi8)
+            if np.mean(ordinals == 1) < 0.5:
+                return None, None
+            return freq, periods.to_timestamp()
+    share = np.mean(steps == mode_step)
+    offsets = (unique.asi8 - unique.asi8[0]) % mode_step
+    if share < 0.5 or offsets.any():
+        return None, None
+    if mode_step == day:
+        if len(unique) >= 10 and not (unique.dayofweek >= 5).any() and (steps == 3 * day).any():
+            return "B", times
+        return "D", times
+    if mode_step == 7 * day:
+        names = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+        return f"W-{names[unique[0].dayofweek]}", times
+    return to_offset(pd.Timedelta(mode_step)).freqstr, times
+
+
+def _fill_missing(
+    points: pd.Series, missing: str, gaps: int, freq: str | None, notes: list[str]
+) -> tuple[np.ndarray, pd.Index, int]:
+    """Apply the missing-value policy; report what it did."""
+    isna = points.isna().to_numpy()
+    if not isna.any():
+        return points.to_numpy(dtype=np.float64), points.index, 0
+    blanks = int(isna.sum()) - gaps
+    what = _what_missing(blanks, gaps, freq)
+    if missing == "drop":
+        kept = points.dropna()
+        notes.append(f"{what} were dropped (policy 'drop'); the time axis now has holes.")
+        return kept.to_numpy(dtype=np.float64), kept.index, 0
+    if missing == "zero":
+        notes.append(f"{what} were set to 0 (policy 'zero').")
+        return points.fillna(0.0).to_numpy(dtype=np.float64), points.index, int(isna.sum())
+    present = np.flatnonzero(~isna)
+    if len(present) == 0:
+        return np.array([]), points.index[:0], 0
+    first, last = present[0], present[-1]
+    trimmed_start = first
+    trimmed_end = len(points) - 1 - last if missing == "interpolate" else 0
+    end = last + 1 if missing == "interpolate" else len(points)
+    kept = points.iloc[first:end]
+    if missing == "interpolate":
+        filled_values = kept.interpolate(method="linear")
+        how = "filled by linear interpolation"
+    else:
+        filled_values = kept.ffill()
+        how = "filled with the previous value (policy 'ffill')"
+    filled = int(kept.isna().sum())
+    if filled:
+        notes.append(f"{_what_missing_in(kept, points, blanks, gaps, freq, filled)} were {how}.")
+    if trimmed_start or trimmed_end:
+        parts = []
+        if trimmed_start:
+            parts.append(f"{trimmed_start} at the start")
+        if trimmed_end:
+            parts.append(f"{trimmed_end} at the end")
+        notes.append(
+            f"Missing values {' and '.join(parts)} of the series were dropped (nothing to fill from)."
+        )
+    return filled_values.to_numpy(dtype=np.float64), kept.index, filled
+
+
+def _what_missing(blanks: int, gaps: int, freq: str | None) -> str:
+    parts = []
+    if blanks:
+        parts.append(f"{blanks} missing value(s)")
+    if gaps:
+        parts.append(f"{gaps} gap(s) in the {_freq_words(freq)} time grid")
+    return " and ".join(parts) or "Missing values"
+
+
+def _what_missing_in(kept: pd.Series, points: pd.Series, blanks: int, gaps: int,
+                     freq: str | None, filled: int) -> str:
+    if filled == blanks + gaps:
+        return _what_missing(blanks, gaps, freq)
+    return f"{filled} missing value(s) or gap(s)"
+
+
+def _check_usable(values: np.ndarray, target: str) -> None:
+    if len(values) < MIN_POINTS:
+        raise TooFewRowsError(
+            f"Column '{target}' gives only {len(values)} usable value(s); at least {MIN_POINTS} "
+            "are needed to learn anything. Use a longer series."
+        )
+    if not np.all(np.isfinite(values)):
+        raise InputError(
+            f"Column '{target}' holds values too large to compute with. "
+            "Rescale the column (for example to thousands or millions) and try again."
+        )
+    if np.ptp(values) == 0:
+        raise ConstantSeriesError(
+            f"Every value of '{target}' is {values[0]:g}: a constant series has nothing to "
+            "forecast. Choose another column."
+        )
+
+
+# ----------------------------------------------------------------------------- message helpers
+
+
+def _names(columns: list[str], limit: int = 12) -> str:
+    shown = ", ".join(f"'{c}'" for c in columns[:limit])
+    if len(columns) > limit:
+        shown += f" and {len(columns) - limit} more"
+    return shown
+
+
+def _sample_values(cells: pd.Series, mask: np.ndarray | pd.Series, limit: int = 3) -> str:
+    picked = cells[np.asarray(mask)].astype(str).head(limit).tolist()
+    return ", ".join(repr(_shorten(v)) for v in picked)
+
+
+def _sample_row(raw: pd.DataFrame) -> str:
+    row = raw.iloc[0].astype(str).tolist()
+    return "first row: " + ", ".join(repr(_shorten(v)) for v in row[:8])
+
+
+def _shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
