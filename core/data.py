@@ -17,6 +17,7 @@ import csv
 import dataclasses
 import io
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -304,11 +305,8 @@ def load_series(
 
 def season_for(freq: str | None) -> int:
     """Points per natural cycle for a pandas frequency alias: 12 for monthly, 7 for daily, ..."""
-    if not freq:
-        return 1
-    try:
-        offset = to_offset(freq)
-    except (ValueError, TypeError):
+    offset = _offset(freq)
+    if offset is None:
         return 1
     base = offset.name.split("-")[0]
     n = max(int(offset.n), 1)
@@ -403,10 +401,18 @@ def _read_bytes(source: Any, max_bytes: int) -> tuple[bytes, str]:
 def _check_size(size: int, max_bytes: int, label: str) -> None:
     if size > max_bytes:
         raise FileTooLargeError(
-            f"{label} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+            f"{label} is {_size(size)}; the limit is {_size(max_bytes)}. "
             "Keep only the columns and rows you need (or aggregate to a coarser frequency) "
             "and try again."
         )
+
+
+def _size(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1e6:.1f} MB"
+    if count >= 1_000:
+        return f"{count / 1e3:.1f} kB"
+    return f"{count} bytes"
 
 
 _SIGNATURES = (
@@ -587,7 +593,7 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
             line_numbers.append(reader.line_num)
             if len(rows) > max_rows + 50:
                 raise FileTooLargeError(
-                    f"{label} has more than {max_rows:,} rows, the limit. "
+                    f"{label} has more than {max_rows:,} rows; the limit is {max_rows:,}. "
                     "Aggregate it to a coarser frequency or keep only recent rows."
                 )
     except csv.Error as error:
@@ -596,7 +602,9 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
             "Check for an unclosed quote (\") or save the file again as CSV."
         ) from None
     width = Counter(len(row) for row in rows[:60]).most_common(1)[0][0]
-    start = next(i for i, row in enumerate(rows) if len(row) == width)
+    start = next(
+        i for i, row in enumerate(rows) if len(row) >= width or _looks_like_header(row)
+    )
     if start:
         notes.append(f"Skipped {start} line(s) before the header (line {line_numbers[start]}).")
     header = [cell.strip() for cell in rows[start]]
@@ -615,6 +623,10 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
             f"{label} has {len(body):,} rows; the limit is {max_rows:,}. "
             "Aggregate it to a coarser frequency or keep only recent rows."
         )
+    while len(header) > 1 and not header[-1] and not any(
+        len(row) >= len(header) and row[len(header) - 1].strip() for row in body
+    ):
+        header = header[:-1]  # a trailing delimiter on the header line, nothing below it
     header = _unique_names(header, notes)
     body = _even_rows(body, body_lines, len(header), sep, label, notes)
     frame = pd.DataFrame(body, columns=header, index=pd.Index(body_lines, name="line"), dtype=object)
@@ -622,6 +634,12 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
 
 
 _NUMBER_OR_DATE = re.compile(r"^[-+]?[\d.,]+(e[-+]?\d+)?$|^\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?", re.I)
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    """Two or more non-empty names, none a number: a header even if data rows are wider."""
+    cells = [cell.strip() for cell in row]
+    return len(cells) >= 2 and all(cells) and not any(_NUMBER_OR_DATE.match(c) for c in cells)
 
 
 def _looks_like_data(header: list[str]) -> bool:
@@ -665,7 +683,7 @@ def _even_rows(
     if long_rows:
         shown = ", ".join(f"line {line} has {n}" for line, n in long_rows[:5])
         raise MalformedFileError(
-            f"{label}: {len(long_rows)} row(s) have more values than the header's {width} "
+            f"{label} has {len(long_rows)} row(s) with more values than the header's {width} "
             f"columns ({shown}). The delimiter is {SEPARATOR_NAMES.get(sep, repr(sep))}; if numbers "
             "use it as a thousands separator or decimal mark, put them in quotes or choose "
             "another delimiter."
@@ -843,8 +861,6 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
 
 
 def _to_datetime(cells: pd.Series, fmt: str) -> pd.Series:
-    import warnings
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -862,8 +878,8 @@ def _to_datetime(cells: pd.Series, fmt: str) -> pd.Series:
 
 def _quarter_times(cells: pd.Series) -> pd.DatetimeIndex | None:
     match = cells.astype(str).str.strip().str.extract(_QUARTER)
-    year = match[0].fillna(match[3])
-    quarter = match[1].fillna(match[2])
+    year = match[0].where(match[0].notna(), match[3])
+    quarter = match[1].where(match[1].notna(), match[2])
     ok = year.notna() & quarter.notna()
     if ok.mean() < 0.9:
         return None
@@ -1052,9 +1068,14 @@ def _reshape_wide(raw: pd.DataFrame, decimal: str) -> tuple[pd.DataFrame, str] |
     return long, note
 
 
+def _is_year_column(raw: pd.DataFrame, column: str) -> bool:
+    cells = raw[column].astype(str).str.strip()
+    return bool(cells.str.fullmatch(r"\d{4}(\.0*)?|").all())
+
+
 def _refuse_partial_wide(raw: pd.DataFrame, date_candidates: list[str]) -> None:
     found = _wide_columns(raw)
-    if found is None or date_candidates:
+    if found is None or any(not _is_year_column(raw, c) for c in date_candidates):
         return
     kind, columns = found
     names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -1115,13 +1136,21 @@ _FREQ_WORDS = {
 }
 
 
-def _freq_words(freq: str | None) -> str:
+def _offset(freq: str | None) -> pd.DateOffset | None:
     if not freq:
-        return "irregular or unknown"
+        return None
     try:
-        offset = to_offset(freq)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return to_offset(freq)
     except (ValueError, TypeError):
-        return freq
+        return None
+
+
+def _freq_words(freq: str | None) -> str:
+    offset = _offset(freq)
+    if offset is None:
+        return "irregular or unknown" if not freq else freq
     base = offset.name.split("-")[0]
     words = _FREQ_WORDS.get(base, freq)
     return words if offset.n == 1 else f"every {offset.n} ({freq})"
