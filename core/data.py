@@ -184,7 +184,7 @@ def read_csv(
     text, used_encoding, notes = _decode(data, encoding, label)
     rows = _split_lines(text, label)
     if sep is None:
-        sep = _detect_sep(rows)
+        sep = _detect_sep(rows, exclude=decimal)
     raw, header_notes = _parse_rows(text, sep, label, max_rows)
     notes += header_notes
     if decimal is None:
@@ -556,10 +556,11 @@ def _split_lines(text: str, label: str) -> list[str]:
     return lines[:60]
 
 
-def _detect_sep(lines: list[str]) -> str:
+def _detect_sep(lines: list[str], exclude: str | None = None) -> str:
     """The delimiter that splits the first lines into the same number (> 1) of fields."""
-    best, best_score = ",", (0.0, 0, 0)
-    for sep in SEPARATORS:
+    candidates = [sep for sep in SEPARATORS if sep != exclude]
+    best, best_score = candidates[0], (0.0, 0, 0)
+    for sep in candidates:
         counts = [len(row) for row in _csv_rows("\n".join(lines), sep)]
         if not counts:
             continue
@@ -601,6 +602,11 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
             f"{label} could not be split into columns near line {reader.line_num}: {error}. "
             "Check for an unclosed quote (\") or save the file again as CSV."
         ) from None
+    if not rows:
+        raise EmptyFileError(
+            f"{label} holds no values, only delimiters or blank lines. "
+            "Choose a CSV file with a header line and data rows."
+        )
     width = Counter(len(row) for row in rows[:60]).most_common(1)[0][0]
     start = next(
         i for i, row in enumerate(rows) if len(row) >= width or _looks_like_header(row)

@@ -392,6 +392,12 @@ class JobManager:
             self.discard(job)
         return len(gone)
 
+    @property
+    def warming_up(self) -> bool:
+        """True while no worker has finished starting (importing TensorFlow takes a few seconds)."""
+        with self._lock:
+            return not any(worker.ready for worker in self._pool)
+
     def worker_pids(self) -> list[int]:
         with self._lock:
             return [w.process.pid for w in self._pool if w.process.pid is not None]

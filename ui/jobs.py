@@ -122,7 +122,9 @@ def _live_panel(key: str, metrics: tuple[str, ...], labels: dict[str, str]) -> N
 def _draw_panel(
     job: Job, snapshot: JobSnapshot, metrics: tuple[str, ...], labels: dict[str, str]
 ) -> None:
-    if snapshot.state is JobState.QUEUED:
+    if snapshot.state is JobState.QUEUED and job_manager().warming_up:
+        st.info("Starting the training engine (loading TensorFlow takes a few seconds)...")
+    elif snapshot.state is JobState.QUEUED:
         wait = snapshot.wait_seconds
         estimate = f" (about {_duration(wait)})" if wait is not None else ""
         st.info(
