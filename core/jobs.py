@@ -107,14 +107,10 @@ def _plain(value: Any) -> Any:
 
 def resolve_task(path: str) -> Callable[[Any, JobContext], Any]:
     module_name, _, attr = path.partition(":")
-    if not module_name.startswith("core.") and module_name not in _EXTRA_TASK_MODULES:
+    if not module_name.startswith("core."):
         # Payloads come from the app; only the engine's own functions may be run.
         raise ValueError(f"refusing to run task {path!r}: tasks must live in core/")
     return getattr(importlib.import_module(module_name), attr)
-
-
-# Test modules may register tasks (for example one that fails on purpose).
-_EXTRA_TASK_MODULES: set[str] = set()
 
 
 def run_inline(task: str | Callable, payload: Any, context: JobContext | None = None) -> Any:
