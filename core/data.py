@@ -29,6 +29,7 @@ from pandas.tseries.frequencies import to_offset
 from core.errors import ConfigError, InputError
 
 __all__ = [
+    "MAX_ABS",
     "MIN_POINTS",
     "MISSING_POLICIES",
     "BinaryFileError",
@@ -44,6 +45,7 @@ __all__ = [
     "Series",
     "Table",
     "TooFewRowsError",
+    "ValueTooLargeError",
     "WideTableError",
     "describe",
     "load_series",
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 MIN_POINTS = 10
+MAX_ABS = 1e150  # squares of values stay finite (losses and variances square them)
 MISSING_POLICIES = ("interpolate", "ffill", "zero", "drop")
 SEPARATORS = (",", ";", "\t", "|")
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -106,6 +109,10 @@ class ConstantSeriesError(InputError):
 
 class TooFewRowsError(InputError):
     """Too few usable points to learn anything."""
+
+
+class ValueTooLargeError(InputError):
+    """Values so large that arithmetic on them overflows."""
 
 
 class WideTableError(InputError):
@@ -797,17 +804,20 @@ def _numeric_candidates(
     return [c for c in usable if c not in ids] + ids
 
 
-_ID_WORDS = {"id", "index", "idx", "no", "nr", "row", "rownum", "key", "unnamed", "num", "number"}
+_ID_NAMES = {"id", "index", "idx", "no", "nr", "row", "rownum", "key", "#", "n", "num", "number",
+             "obs", "record"}
 
 
 def _id_like(name: str, values: np.ndarray) -> bool:
+    """A row counter or an identifier, by its name ("id", "Customer ID") or its 0/1, 2, 3... values."""
     words = set(re.split(r"[^a-z]+", name.lower())) - {""}
-    if not words or words & _ID_WORDS:
+    if name.strip().lower() in _ID_NAMES or words & {"id", "unnamed"}:
         return True
     finite = values[np.isfinite(values)]
     if len(finite) < 3 or not np.all(finite == np.round(finite)):
         return False
-    steps = np.diff(finite)
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps = np.diff(finite)
     return bool(np.all(steps == 1) and finite[0] in (0, 1))
 
 
@@ -903,7 +913,8 @@ def _numeric_times(numbers: np.ndarray, name: str) -> pd.DatetimeIndex | None:
     finite = numbers[np.isfinite(numbers)]
     if len(finite) < 2 or not np.all(finite == np.round(finite)):
         return None
-    steps = np.diff(finite)
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps = np.diff(finite)
     ordered = len(steps) > 0 and (np.all(steps > 0) or np.all(steps < 0))
     if not (_time_hint(name) or ordered):
         return None
@@ -1307,12 +1318,14 @@ def _check_usable(values: np.ndarray, target: str) -> None:
             f"Column '{target}' gives only {len(values)} usable value(s); at least {MIN_POINTS} "
             "are needed to learn anything. Use a longer series."
         )
-    if not np.all(np.isfinite(values)):
-        raise InputError(
-            f"Column '{target}' holds values too large to compute with. "
-            "Rescale the column (for example to thousands or millions) and try again."
+    too_large = ~np.isfinite(values) | (np.abs(values) > MAX_ABS)
+    if too_large.any():
+        raise ValueTooLargeError(
+            f"Column '{target}' holds values too large to compute with (for example "
+            f"{values[too_large][0]:g}; the limit is {MAX_ABS:g}). Rescale the column (for "
+            "example to thousands or millions) and try again."
         )
-    if np.ptp(values) == 0:
+    if values.max() == values.min():
         raise ConstantSeriesError(
             f"Every value of '{target}' is {values[0]:g}: a constant series has nothing to "
             "forecast. Choose another column."
