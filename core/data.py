@@ -557,7 +557,7 @@ def _check_decimal(decimal: str | None, sep: str | None) -> str | None:
 
 
 def _split_lines(text: str, label: str) -> list[str]:
-    lines = [line for line in text.splitlines()[:200] if line.strip()]
+    lines = [line for line in text[:100_000].splitlines()[:200] if line.strip()]
     if not lines:
         raise EmptyFileError(f"{label} holds only blank lines. Choose a CSV file with data.")
     return lines[:60]
@@ -590,25 +590,31 @@ def _csv_rows(text: str, sep: str) -> list[list[str]]:
 def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
     """Split the text into a frame of strings indexed by line number; find the header."""
     notes: list[str] = []
-    rows: list[list[str]] = []
-    line_numbers: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            rows.append(row)
-            line_numbers.append(reader.line_num)
-            if len(rows) > max_rows + 50:
-                raise FileTooLargeError(
-                    f"{label} has more than {max_rows:,} rows; the limit is {max_rows:,}. "
-                    "Aggregate it to a coarser frequency or keep only recent rows."
-                )
+        if '"' in text:
+            # A quoted cell may span lines: ask the reader on which line each row ends.
+            rows, ends = [], []
+            for row in reader:
+                rows.append(row)
+                ends.append(reader.line_num)
+        else:
+            rows = list(reader)
+            ends = range(1, len(rows) + 1)
     except csv.Error as error:
         raise MalformedFileError(
             f"{label} could not be split into columns near line {reader.line_num}: {error}. "
             "Check for an unclosed quote (\") or save the file again as CSV."
         ) from None
+    kept = [i for i, row in enumerate(rows) if any(row) and (len(row) > 1 or row[0].strip())]
+    if len(kept) > max_rows + 1:
+        raise FileTooLargeError(
+            f"{label} has {len(kept) - 1:,} rows; the limit is {max_rows:,}. "
+            "Aggregate it to a coarser frequency or keep only recent rows."
+        )
+    if len(kept) < len(rows):
+        rows = [rows[i] for i in kept]
+    line_numbers = [ends[i] for i in kept]
     if not rows:
         raise EmptyFileError(
             f"{label} holds no values, only delimiters or blank lines. "
@@ -630,11 +636,6 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
         raise HeaderOnlyError(
             f"{label} has a header ({_names(header)}) but no data rows. "
             "Add rows of data below the header."
-        )
-    if len(body) > max_rows:
-        raise FileTooLargeError(
-            f"{label} has {len(body):,} rows; the limit is {max_rows:,}. "
-            "Aggregate it to a coarser frequency or keep only recent rows."
         )
     while len(header) > 1 and not header[-1] and not any(
         len(row) >= len(header) and row[len(header) - 1].strip() for row in body
@@ -681,6 +682,8 @@ def _even_rows(
     body: list[list[str]], lines: list[int], width: int, sep: str, label: str, notes: list[str]
 ) -> list[list[str]]:
     """Pad short rows; trim empty trailing cells; refuse rows with extra values."""
+    if set(map(len, body)) == {width}:
+        return body
     long_rows = []
     padded = 0
     out = []
@@ -731,7 +734,28 @@ def _clean_cells(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _to_numbers(cells: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Floats (NaN where missing or bad), a mask of missing cells and a mask of bad cells."""
-    text, missing = _clean_cells(cells)
+    text = cells.astype(str)
+    # Fast path: plain numbers ("12.5", " 7 ", "1e5"; "12,5" with a decimal comma) need no cleaning.
+    plain = text.str.replace(",", ".", regex=False) if decimal == "," else text
+    numbers = pd.to_numeric(plain, errors="coerce").to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        done = np.isfinite(numbers)
+    if decimal == ",":
+        done &= ~text.str.contains(".", regex=False).to_numpy()  # "1.234" is a thousand here
+    missing = np.zeros(len(text), dtype=bool)
+    bad = np.zeros(len(text), dtype=bool)
+    rest = ~done
+    if rest.any():
+        slow_numbers, slow_missing, slow_bad = _to_numbers_slowly(text[rest], decimal)
+        numbers[rest] = slow_numbers
+        missing[rest] = slow_missing
+        bad[rest] = slow_bad
+    return numbers, missing, bad
+
+
+def _to_numbers_slowly(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers written with thousands separators, currency or percent signs, or missing markers."""
+    text, missing = _clean_cells(text)
     if decimal == ",":
         text = text.str.replace(r"(?<=\d)[.'](?=\d{3}(?!\d))", "", regex=True)
         text = text.str.replace(",", ".", regex=False)
@@ -742,6 +766,25 @@ def _to_numbers(cells: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray,
         bad = ~np.isfinite(numbers) & ~missing.to_numpy()
     numbers = np.where(np.isfinite(numbers), numbers, np.nan)
     return numbers, missing.to_numpy(), bad
+
+
+def _maybe_numbers(cells: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`_to_numbers` for a column where 90% of the present cells are numbers, else None.
+
+    A spread-out sample decides first, so a long column of dates or names is not cleaned
+    cell by cell for nothing.
+    """
+    if len(cells) > 4000:
+        sample = cells.iloc[:: len(cells) // 2000]
+        _, missing, bad = _to_numbers(sample, decimal)
+        present = int((~missing).sum())
+        if present and int(bad.sum()) > 0.5 * present:
+            return None
+    numbers, missing, bad = _to_numbers(cells, decimal)
+    present = int((~missing).sum())
+    if present and int(bad.sum()) <= 0.1 * present:
+        return numbers, missing, bad
+    return None
 
 
 def _detect_decimal(raw: pd.DataFrame, sep: str) -> tuple[str, str | None]:
@@ -785,11 +828,10 @@ def _typed_frame(raw: pd.DataFrame, decimal: str) -> tuple[pd.DataFrame, dict[st
     frame = raw.copy()
     numbers: dict[str, np.ndarray] = {}
     for column in raw.columns:
-        values, missing, bad = _to_numbers(raw[column], decimal)
-        present = int((~missing).sum())
-        if present and (present - int(bad.sum())) >= 0.9 * present:
-            numbers[column] = values
-            frame[column] = values
+        converted = _maybe_numbers(raw[column], decimal)
+        if converted is not None:
+            numbers[column] = converted[0]
+            frame[column] = converted[0]
     frame.index = pd.RangeIndex(len(frame))
     return frame, numbers
 
@@ -957,14 +999,18 @@ def _date_candidates(raw: pd.DataFrame, numbers: dict[str, np.ndarray]) -> list[
 
 def _time_values(raw: pd.DataFrame, date_col: str, decimal: str, notes: list[str]) -> pd.DatetimeIndex:
     cells = raw[date_col]
-    numbers, missing, bad = _to_numbers(cells, decimal)
-    present = ~missing
-    is_number = present.sum() > 0 and (bad.sum() <= 0.1 * present.sum())
-    parsed = _parse_times(cells, numbers if is_number else None, date_col)
-    if parsed is None and is_number:
+    converted = _maybe_numbers(cells, decimal)
+    parsed = _parse_times(cells, None if converted is None else converted[0], date_col)
+    if parsed is None and converted is not None:
         parsed = _parse_times(cells, None, date_col)
+    not_parsed = np.ones(len(cells), dtype=bool) if parsed is None else parsed.isna()
+    missing = np.zeros(len(cells), dtype=bool)
+    missing[not_parsed] = (
+        cells[not_parsed].astype(str).str.strip().str.lower().isin(_MISSING_TOKENS).to_numpy()
+    )
+    present = ~missing
     if parsed is None:
-        sample = _sample_values(cells, ~missing)
+        sample = _sample_values(cells, present)
         raise DateColumnError(
             f"Column '{date_col}' could not be read as dates or years (for example {sample}). "
             "Use dates like 2024-01-31, 01/31/2024 or 2024-01, or plain years like 1999, "

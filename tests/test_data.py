@@ -220,7 +220,7 @@ def test_size_and_row_limits(tmp_path):
     path.write_bytes(raw)
     with pytest.raises(FileTooLargeError, match="'big.csv'"):
         read_csv(path, max_bytes=100)
-    with pytest.raises(FileTooLargeError, match="more than 50 rows; the limit is 50"):
+    with pytest.raises(FileTooLargeError, match="has 100 rows; the limit is 50"):
         read_csv(raw, max_rows=50)
 
 
