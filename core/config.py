@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from core.errors import ConfigError
 
 CELLS = ("lstm", "gru", "rnn")
+MAX_SETTINGS_BYTES = 64 * 1024  # a real settings file is under 1 KiB
 CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
 
 
@@ -46,19 +47,19 @@ class Config:
                 not isinstance(value, expected) or (expected is int and isinstance(value, bool))
             ):
                 raise ConfigError(
-                    f"Setting '{field.name}' must be {expected.__name__}; received {value!r}."
+                    f"Setting '{field.name}' must be {expected.__name__}; received {_short(repr(value))}."
                 )
             if field.name in self.RANGES:
                 low, high = self.RANGES[field.name]
                 if not low <= value <= high:
                     raise ConfigError(
                         f"Setting '{field.name}' must be between {low:g} and {high:g}; "
-                        f"received {value!r}."
+                        f"received {_short(value)}."
                     )
             if field.name in self.CHOICES and value not in self.CHOICES[field.name]:
                 raise ConfigError(
                     f"Setting '{field.name}' must be one of {', '.join(self.CHOICES[field.name])}; "
-                    f"received {value!r}."
+                    f"received {_short(value)}."
                 )
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,27 +81,39 @@ class Config:
         kind = data.pop("kind", cls.KIND)
         if kind != cls.KIND:
             raise ConfigError(
-                f"These settings are for '{kind}', not '{cls.KIND}'. Upload them on the right page."
+                f"These settings are for '{_short(kind)}', not '{cls.KIND}'. "
+                "Upload them on the right page."
             )
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(
-                f"The settings file has unknown fields: {', '.join(unknown)}. "
+                f"The settings file has unknown fields: {_short(', '.join(map(str, unknown)))}. "
                 "Use a settings file downloaded from RNN Lab."
             )
         return cls(**data)
 
     @classmethod
     def from_json(cls, text: str | bytes):
+        if len(text) > MAX_SETTINGS_BYTES:
+            raise ConfigError(
+                f"The settings file is {len(text):,} bytes; a settings file from RNN Lab is under "
+                f"{MAX_SETTINGS_BYTES // 1024} KiB. Use a settings file downloaded from RNN Lab."
+            )
         try:
             data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise ConfigError(
-                f"The settings file is not valid JSON ({error}). "
+                f"The settings file is not valid JSON ({_short(error)}). "
                 "Use a settings file downloaded from RNN Lab."
             ) from error
         return cls.from_dict(data)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A received value for a message, cut to `limit` characters (strings without quotes)."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _base_type(hint: Any) -> type | None:
@@ -169,6 +182,7 @@ class NextWordConfig(Config):
         "units": (2, 1024),
         "num_layers": (1, 3),
         "dropout": (0.0, 0.9),
+        "word_dropout": (0.0, 0.9),
         "learning_rate": (1e-6, 1.0),
         "batch_size": (1, 4096),
         "epochs": (1, 500),
@@ -184,7 +198,9 @@ class NextWordConfig(Config):
     embedding_dim: int = 64
     units: int = 128
     num_layers: int = 1
-    dropout: float = 0.2
+    dropout: float = 0.5
+    word_dropout: float = 0.25  # share of context words hidden as <unk> in each training step
+    shortcut: bool = True  # the softmax also sees the last word's embedding (learns pairs fast)
     learning_rate: float = 0.003
     batch_size: int = 64
     epochs: int = 20
