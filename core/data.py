@@ -45,6 +45,7 @@ __all__ = [
     "Series",
     "Table",
     "TooFewRowsError",
+    "UnreadableFileError",
     "ValueTooLargeError",
     "WideTableError",
     "describe",
@@ -113,6 +114,10 @@ class TooFewRowsError(InputError):
 
 class ValueTooLargeError(InputError):
     """Values so large that arithmetic on them overflows."""
+
+
+class UnreadableFileError(InputError):
+    """An unforeseen problem while reading; the message still says what to try."""
 
 
 class WideTableError(InputError):
@@ -185,10 +190,24 @@ def read_csv(
         InputError: a subclass naming the problem (empty, binary, header only, ragged rows...).
         ConfigError: an override that is not allowed.
     """
+    try:
+        return _read_csv(source, sep, decimal, encoding, max_bytes, max_rows)
+    except _UNEXPECTED as error:
+        raise _unexpected(error) from error
+
+
+def _read_csv(
+    source: Any, sep: str | None, decimal: str | None, encoding: str | None, max_bytes: int,
+    max_rows: int,
+) -> Table:
     sep = _check_sep(sep)
     decimal = _check_decimal(decimal, sep)
     data, label = _read_bytes(source, max_bytes)
     text, used_encoding, notes = _decode(data, encoding, label)
+    hint = re.match(r"sep=(.)\r?\n", text)
+    if hint:
+        text = text[hint.end() :]  # Excel's "sep=;" line names the delimiter
+        sep = sep or hint.group(1)
     rows = _split_lines(text, label)
     if sep is None:
         sep = _detect_sep(rows, exclude=decimal)
@@ -239,6 +258,13 @@ def to_series(
         missing: how to fill gaps and missing values: "interpolate" (linear), "ffill"
             (repeat the last value), "zero", or "drop" (remove them).
     """
+    try:
+        return _to_series(table, target, date_col, missing)
+    except _UNEXPECTED as error:
+        raise _unexpected(error) from error
+
+
+def _to_series(table: Table, target: str | None, date_col: str | None, missing: str) -> Series:
     if missing not in MISSING_POLICIES:
         raise ConfigError(
             f"Unknown missing-value policy {missing!r}; choose one of {', '.join(MISSING_POLICIES)}."
@@ -353,6 +379,19 @@ def describe(series: Series) -> dict[str, Any]:
         "missing_filled": series.filled,
         "missing_policy": series.missing,
     }
+
+
+# Errors no check above foresaw. A user still gets a plain message instead of a traceback; the
+# property tests fail if one ever happens, so each is found and given its own check.
+_UNEXPECTED = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
+
+
+def _unexpected(error: Exception) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"The file could not be read ({type(error).__name__}: {_shorten(str(error), 200)}). "
+        "Check that it is a CSV file with a header line and a column of numbers, or choose the "
+        "delimiter, decimal mark and encoding by hand."
+    )
 
 
 # ----------------------------------------------------------------------------- bytes and text
@@ -877,7 +916,7 @@ _DATE_FORMATS = (
     "%YM%m", "%b-%Y", "%b %Y", "%B %Y", "%Y-%b", "%Y %b", "%b-%y", "%d-%b-%Y", "%d %b %Y",
     "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%d-%b-%y",
 )
-_QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*[Qq]([1-4])$|^[Qq]([1-4])\s*[-/ ]?\s*(\d{4})$")
+_QUARTER = re.compile(r"^(\d{4})\s*[-/ :.]?\s*[Qq]([1-4])$|^[Qq]([1-4])\s*[-/ :.]?\s*(\d{4})$")
 _FIRST_YEAR, _LAST_YEAR = 1678, 2261  # the range pandas' nanosecond timestamps can hold
 
 
@@ -888,8 +927,8 @@ def _time_hint(name: str) -> bool:
 
 def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.DatetimeIndex | None:
     """Timestamps for a column of dates or years, or None when it is not a time column."""
-    present = cells.astype(str).str.strip()
-    present = present[~present.str.lower().isin(_MISSING_TOKENS)]
+    text = cells.astype(str).str.strip()
+    present = text[~text.str.lower().isin(_MISSING_TOKENS)]
     if len(present) == 0:
         return None
     if numbers is not None:
@@ -897,6 +936,13 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
     sample = present.iloc[:: max(1, len(present) // 500)][:500]
     if not sample.str.contains(r"[^\d\s]", regex=True).all():
         return None
+    if sample.str.contains(_TIME_OF_DAY).any():
+        # Keep the wall-clock time a file shows; a UTC offset would shift dates across midnight.
+        text = text.str.replace(_ZONE, "", regex=True)
+        sample = text[sample.index]
+    for special in (_quarter_times, _week_times):
+        if special(sample) is not None:
+            return special(text)
     best: tuple[float, float, str] | None = None
     for fmt in _DATE_FORMATS:
         parsed = _to_datetime(sample, fmt)
@@ -907,34 +953,36 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
         if best is None or score[:2] > best[:2]:
             best = score
     if best is not None:
-        return pd.DatetimeIndex(_to_datetime(cells.astype(str).str.strip(), best[2]))
-    quarters = _quarter_times(cells)
-    if quarters is not None:
-        return quarters
+        return pd.DatetimeIndex(_to_datetime(text, best[2]))
     if sample.str.contains(r"[A-Za-z]", regex=True).any() or sample.str.contains(r"[-/.:]").all():
         parsed = _to_datetime(sample, "mixed")
         if parsed.notna().mean() >= 0.9:
-            return pd.DatetimeIndex(_to_datetime(cells.astype(str).str.strip(), "mixed"))
+            return pd.DatetimeIndex(_to_datetime(text, "mixed"))
     return None
 
 
+_TIME_OF_DAY = re.compile(r"\d:\d\d")
+_ZONE = re.compile(r"(?<=\d)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$")
+
+
 def _to_datetime(cells: pd.Series, fmt: str) -> pd.Series:
+    """Timestamps (NaT where a cell does not fit the format); never raises."""
+    nothing = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
+            if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+                parsed = parsed.dt.tz_localize(None)
+            if not pd.api.types.is_datetime64_dtype(parsed.dtype):
+                return nothing  # mixed time zones or other objects
+            return parsed.astype("datetime64[ns]")
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
-        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
-    if not isinstance(parsed.dtype, np.dtype) and not pd.api.types.is_datetime64_any_dtype(parsed):
-        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
-    if not pd.api.types.is_datetime64_dtype(parsed):
-        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
-    return parsed.astype("datetime64[ns]")
+        return nothing
 
 
 def _quarter_times(cells: pd.Series) -> pd.DatetimeIndex | None:
+    """Quarters such as 1990Q1, 1990-Q1, 1990:Q1 or Q1 1990 (the first day of the quarter)."""
     match = cells.astype(str).str.strip().str.extract(_QUARTER)
     year = match[0].where(match[0].notna(), match[3])
     quarter = match[1].where(match[1].notna(), match[2])
@@ -950,11 +998,27 @@ def _quarter_times(cells: pd.Series) -> pd.DatetimeIndex | None:
     return pd.DatetimeIndex(stamps)
 
 
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})(?:-?([1-7]))?$")
+
+
+def _week_times(cells: pd.Series) -> pd.DatetimeIndex | None:
+    """ISO weeks such as 2020-W05 (the Monday of that week)."""
+    match = cells.astype(str).str.strip().str.extract(_WEEK)
+    ok = match[0].notna()
+    if ok.mean() < 0.9:
+        return None
+    day = match[2].where(match[2].notna(), "1")
+    text = match[0] + "-W" + match[1].str.zfill(2) + "-" + day
+    return pd.DatetimeIndex(_to_datetime(text.where(ok), "%G-W%V-%u"))
+
+
 def _numeric_times(numbers: np.ndarray, name: str) -> pd.DatetimeIndex | None:
     """Plain years (1749, 1700.0), yyyymm or yyyymmdd numbers, when the column looks like time."""
     finite = numbers[np.isfinite(numbers)]
-    if len(finite) < 2 or not np.all(finite == np.round(finite)):
+    if len(finite) < 2:
         return None
+    if not np.all(finite == np.round(finite)):
+        return _fractional_years(numbers, name)
     with np.errstate(over="ignore", invalid="ignore"):
         steps = np.diff(finite)
     ordered = len(steps) > 0 and (np.all(steps > 0) or np.all(steps < 0))
@@ -974,6 +1038,29 @@ def _numeric_times(numbers: np.ndarray, name: str) -> pd.DatetimeIndex | None:
             parsed = _to_datetime(text, fmt)
             if parsed.notna().sum() >= 0.9 * len(finite):
                 return pd.DatetimeIndex(parsed)
+    return None
+
+
+def _fractional_years(numbers: np.ndarray, name: str) -> pd.DatetimeIndex | None:
+    """Decimal years as R writes a monthly or quarterly `ts`: 1949.000, 1949.083, 1949.167..."""
+    finite = numbers[np.isfinite(numbers)]
+    if finite.min() < _FIRST_YEAR or finite.max() >= _LAST_YEAR:
+        return None
+    steps = np.diff(finite)
+    if not (_time_hint(name) or np.all(steps > 0)):
+        return None
+    for per_year in (12, 4):
+        step = np.median(np.abs(steps))
+        if abs(step * per_year - 1) > 0.02:
+            continue
+        index = np.round(numbers * per_year)
+        if np.nanmax(np.abs(numbers * per_year - index)) > 0.1:
+            return None
+        whole = pd.Series(index)
+        year = (whole // per_year).fillna(2000).astype(np.int64)
+        month = ((whole % per_year) * (12 // per_year) + 1).fillna(1).astype(np.int64)
+        stamps = pd.to_datetime({"year": year, "month": month, "day": 1}).where(whole.notna())
+        return pd.DatetimeIndex(stamps)
     return None
 
 
@@ -1225,9 +1312,10 @@ def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | N
         points = points.sort_index(kind="stable")
         notes.append("Rows were not in time order and were sorted by time.")
     times = pd.DatetimeIndex(points.index)
-    freq, aligned = _infer_grid(times)
+    freq, aligned, how = _infer_grid(times)
     if aligned is not None and not aligned.equals(times):
-        notes.append(f"Dates were aligned to the start of each {_freq_words(freq)[:-2] or 'period'} period.")
+        moved = int((aligned != times).sum())
+        notes.append(f"{moved} time(s) were moved to {how}.")
         points = pd.Series(points.to_numpy(), index=aligned)
     if points.index.has_duplicates:
         count = int(points.index.duplicated().sum())
@@ -1265,36 +1353,51 @@ def _final_index(time: pd.Index, freq: str | None, date_col: str | None) -> pd.I
     return time
 
 
-def _infer_grid(times: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex | None]:
-    """The frequency alias and the times aligned to it (None, None when irregular)."""
+def _infer_grid(times: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex | None, str]:
+    """The frequency alias, the times aligned to its grid and how they were aligned.
+
+    The most common step decides, so a few gaps do not hide the frequency. Monthly, quarterly
+    and yearly data are put on the first day of their period; data on a fixed step (days,
+    weeks, hours) are snapped to the nearest step when at least 80% already sit on it.
+    Returns (None, None, "") when the steps are irregular.
+    """
     unique = times.unique()
     if len(unique) < 3:
-        return None, None
-    steps = np.diff(unique.asi8)
+        return None, None, ""
+    stamps = unique.asi8
+    steps = np.diff(stamps)
     day = 86_400 * 10**9
     mode_step = Counter(steps.tolist()).most_common(1)[0][0]
     days = mode_step / day
-    for low, high, period, freq in ((28, 31, "M", "MS"), (89, 92, "Q", "QS-JAN"),
-                                    (365, 366, "Y", "YS")):
+    for low, high, period, freq, unit in ((28, 31, "M", "MS", "month"),
+                                          (89, 92, "Q", "QS-JAN", "quarter"),
+                                          (365, 366, "Y", "YS", "year")):
         if low <= days <= high:
             periods = times.to_period(period)
-            distinct = periods.unique().sort_values()
-            ordinals = np.diff(distinct.asi8)
+            ordinals = np.diff(periods.unique().sort_values().asi8)
             if np.mean(ordinals == 1) < 0.5:
-                return None, None
-            return freq, periods.to_timestamp()
-    share = np.mean(steps == mode_step)
-    offsets = (unique.asi8 - unique.asi8[0]) % mode_step
-    if share < 0.5 or offsets.any():
-        return None, None
+                return None, None, ""
+            return freq, periods.to_timestamp(), f"the first day of their {unit}"
+    offsets = (stamps - stamps[0]) % mode_step
+    anchor = Counter(offsets.tolist()).most_common(1)[0][0]
+    if np.mean(steps == mode_step) < 0.5 or np.mean(offsets == anchor) < 0.8:
+        return None, None, ""
+    origin = stamps[0] + anchor
+    aligned = times
+    if (offsets != anchor).any():
+        slots = np.round((times.asi8 - origin) / mode_step).astype(np.int64)
+        aligned = pd.DatetimeIndex(origin + slots * mode_step)
+    step_name = to_offset(pd.Timedelta(mode_step)).freqstr
+    how = f"the nearest step of the regular {step_name} grid"
     if mode_step == day:
-        if len(unique) >= 10 and not (unique.dayofweek >= 5).any() and (steps == 3 * day).any():
-            return "B", times
-        return "D", times
+        weekend = aligned.dayofweek >= 5
+        if len(unique) >= 10 and not weekend.any() and (steps == 3 * day).any():
+            return "B", aligned, how
+        return "D", aligned, how
     if mode_step == 7 * day:
         names = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-        return f"W-{names[unique[0].dayofweek]}", times
-    return to_offset(pd.Timedelta(mode_step)).freqstr, times
+        return f"W-{names[pd.Timestamp(origin).dayofweek]}", aligned, how
+    return step_name, aligned, how
 
 
 def _fill_missing(

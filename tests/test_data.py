@@ -313,7 +313,7 @@ def test_month_end_dates_are_aligned_to_month_starts_with_a_note():
     text = "date,value\n" + "\n".join(f"{d.date()},{i}" for i, d in enumerate(ends))
     series = load_series(text.encode())
     assert series.freq == "MS" and series.time[0] == pd.Timestamp("2020-01-01")
-    assert any("aligned to the start of each month" in note for note in series.notes)
+    assert "12 time(s) were moved to the first day of their month." in series.notes
 
 
 def test_business_days():
@@ -639,3 +639,64 @@ def test_synthetic_sample_is_reproducible(tmp_path):
     assert path.read_bytes() == (SAMPLES / "synthetic.csv").read_bytes()
     series = load_series(path)
     assert series.filled == module.MISSING and series.season == 52
+
+
+# ----------------------------------------------------------------------------- more real-world spellings
+
+MORE_TIMES = [
+    ("utc-offsets-keep-wall-clock",
+     [f"2020-03-{d:02d}T00:00:00{'+01:00' if d < 8 else '+02:00'}" for d in range(1, 15)],
+     "D", "2020-03-01"),
+    ("zulu", [f"2020-03-{d:02d} 00:00:00Z" for d in range(1, 15)], "D", "2020-03-01"),
+    ("iso-weeks", [f"2020-W{w:02d}" for w in range(1, 15)], "W-MON", "2019-12-30"),
+    ("r-decimal-months", [f"{1949 + i / 12:.3f}" for i in range(14)], "MS", "1949-01-01"),
+    ("r-decimal-quarters", [f"{1990 + i / 4}" for i in range(14)], "QS-JAN", "1990-01-01"),
+    ("quarters-colon", [f"{1990 + i // 4}:Q{i % 4 + 1}" for i in range(14)], "QS-JAN",
+     "1990-01-01"),
+    ("quarters-first", [f"Q{i % 4 + 1} {1990 + i // 4}" for i in range(14)], "QS-JAN",
+     "1990-01-01"),
+    ("yyyymmdd", [f"202001{d:02d}" for d in range(1, 15)], "D", "2020-01-01"),
+]
+
+
+@pytest.mark.parametrize(("cells", "freq", "start"), [c[1:] for c in MORE_TIMES],
+                         ids=[c[0] for c in MORE_TIMES])
+def test_more_time_spellings(cells, freq, start):
+    text = "time,reading\n" + "\n".join(f"{c},{i * 1.5 + i % 3}" for i, c in enumerate(cells))
+    table = read_csv(text.encode())
+    assert table.date_candidates == ["time"] and table.numeric_candidates == ["reading"]
+    series = to_series(table)
+    assert (series.freq, series.time[0], len(series)) == (freq, pd.Timestamp(start), 14)
+    np.testing.assert_allclose(series.values[:3], [0, 2.5, 5])
+
+
+def test_r_export_with_row_names_and_decimal_years():
+    text = '"","time","value"\n' + "\n".join(
+        f'"{i + 1}",{1949 + i / 12:.3f},{100 + i * (i % 5)}' for i in range(30)
+    )
+    series = load_series(text.encode())
+    assert (series.name, series.date_col, series.freq) == ("value", "time", "MS")
+
+
+def test_excel_sep_line_names_the_delimiter():
+    text = "sep=;\nDate;Value\n" + "\n".join(f"2020-{m:02d}-01;{m},5" for m in range(1, 13))
+    table = read_csv(text.encode())
+    assert (table.sep, table.decimal, list(table.frame.columns)) == (";", ",", ["Date", "Value"])
+
+
+def test_a_few_off_grid_times_are_snapped_to_the_step():
+    days = list(pd.date_range("2020-01-01", periods=20))
+    days[5] = days[5] + pd.Timedelta(hours=9)  # one reading taken late in the day
+    text = "when,value\n" + "\n".join(f"{d:%Y-%m-%d %H:%M},{i}" for i, d in enumerate(days))
+    series = load_series(text.encode())
+    assert series.freq == "D" and len(series) == 20 and series.time[5] == pd.Timestamp("2020-01-06")
+    assert any("1 time(s) were moved to the nearest step" in note for note in series.notes)
+
+
+def test_unexpected_failures_become_plain_input_errors(monkeypatch):
+    def broken(*args):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(data, "_detect_decimal", broken)
+    with pytest.raises(data.UnreadableFileError, match=r"could not be read \(ValueError: boom\)"):
+        read_csv(monthly(TWELVE).encode())

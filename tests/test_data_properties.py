@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.data import MAX_ABS, load_series, read_csv, to_series
+from core.data import MAX_ABS, UnreadableFileError, load_series, read_csv, to_series
 from core.errors import InputError
 
 # database=None: no .hypothesis folder in the checkout; failures print their example instead.
@@ -41,6 +41,8 @@ def _check_outcome(call) -> None:
         series = call()
     except InputError as error:
         assert str(error).strip(), f"{type(error).__name__} with an empty message"
+        # The safety net for unforeseen errors must never be what catches random input.
+        assert not isinstance(error, UnreadableFileError), str(error)
         return
     assert len(series) >= 10
     assert series.values.dtype == np.float64
