@@ -1,0 +1,148 @@
+"""Forecast: pick data, set up a recurrent network, watch it learn, read an honest forecast.
+
+Four steps that read top to bottom. Training runs as a core job in a worker process; this page
+only starts it, draws its progress (ui.jobs.training_panel) and shows its result.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.config import ForecastConfig
+from core.data import Series
+from core.errors import RNNLabError
+from core.forecasting import TASK, resolve_config
+from ui import controls, forecast_view, loaders
+from ui.jobs import current_job, is_busy, start_job, training_panel
+from ui.state import init
+
+JOB_KEY = "forecast"
+RUN_KEY = "_fc_run"  # the series and settings of the job shown below
+CONFIG_KEY = "_fc_config"  # the settings the controls show now (read by tests)
+
+
+def data_step(busy: bool) -> Series | None:
+    file = controls.data_source(disabled=busy)
+    if file is None:
+        st.info("Upload a CSV file, or choose a bundled sample above.")
+        return None
+    options = controls.current_read_options()
+    table = None
+    try:
+        table = loaders.load_table(file.data, options)
+    except RNNLabError as error:
+        st.error(f"**{file.name} cannot be read.** {error}")
+    with st.expander("How the file is read", expanded=table is None):
+        controls.read_options(table, disabled=busy)
+    if table is None:
+        return None
+    choice = controls.series_options(table, file, disabled=busy)
+    series = None
+    try:
+        series = loaders.load_series(file.data, options, choice)
+    except RNNLabError as error:
+        st.error(f"**This column cannot be used as a series.** {error}")
+    preview, plot = st.columns([1, 2])
+    with preview:
+        st.caption(f"First rows of {file.name}")
+        st.dataframe(table.frame.head(200), height=300, width="stretch", key="fc-preview")
+    if series is None:
+        return None
+    with plot:
+        st.plotly_chart(forecast_view.series_figure(series), key="fc-series", width="stretch")
+    forecast_view.series_summary(series)
+    controls.season_setting(found=series.season, disabled=busy)
+    return series
+
+
+def model_step(series: Series, busy: bool) -> ForecastConfig | None:
+    try:
+        config = controls.forecast_settings(disabled=busy)
+    except RNNLabError as error:
+        st.error(f"**These settings do not fit together.** {error}")
+        return None
+    with st.expander("Restore settings from an earlier run"):
+        controls.settings_upload(disabled=busy)
+    try:
+        resolved = resolve_config(series, config)
+    except RNNLabError as error:
+        st.error(f"**These settings do not fit this series.** {error}")
+        return None
+    st.session_state[CONFIG_KEY] = config
+    st.caption(
+        f"For this series: lookback window {resolved.window}, horizon {resolved.horizon}, "
+        f"holdout {resolved.holdout}, season {resolved.season}, transform "
+        f"{controls.TRANSFORM_WORDS[resolved.transform]}."
+    )
+    return config
+
+
+def train_step(series: Series | None, config: ForecastConfig | None, busy: bool) -> None:
+    autostart = st.session_state.pop("fc_autostart", False)
+    ready = series is not None and config is not None
+    clicked = st.button(
+        "Train model",
+        type="primary",
+        disabled=busy or not ready,
+        help="Starts training in the background. You can keep using the app, even other "
+        "pages, while it trains.",
+    )
+    if (clicked or autostart) and ready and not busy:
+        start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict()})
+        st.session_state[RUN_KEY] = {"series": series, "config": config}
+        st.rerun()  # redraw the controls above as disabled while the job runs
+    if not ready and current_job(JOB_KEY) is None:
+        st.caption("Choose data and settings above first.")
+    if training_panel(JOB_KEY) is None and ready:
+        st.caption("Press **Train model** to start. The learning curve appears here.")
+
+
+def results_step(config: ForecastConfig | None) -> None:
+    job = current_job(JOB_KEY)
+    run = st.session_state.get(RUN_KEY)
+    if job is None or run is None or not job.state.finished:
+        st.info("The forecast, its scores against simple baselines and the downloads appear "
+                "here when training has finished.")
+        return
+    if job.result is None:
+        st.info("This run produced no forecast (see the message above). Change the settings "
+                "and train again.")
+        return
+    if config is not None and config != run["config"]:
+        st.caption("⚠️ The settings above have changed since this run: press **Train model** "
+                   "to see their effect.")
+    forecast_view.show_results(run["series"], job.result, key=job.id)
+
+
+def main() -> None:
+    init(controls.defaults(), title="Forecast · RNN Lab")
+    busy = is_busy(JOB_KEY)
+    st.title("Forecast a time series")
+    st.markdown(
+        "Four steps, top to bottom: choose the **data**, set up the **model**, **train** it and "
+        "watch it learn, then read the **results**: the forecast and how it compares with "
+        "simple baselines."
+    )
+    if busy:
+        st.info("Training is running: the data and model settings are locked until it ends "
+                "(or press **Stop training** below).")
+
+    st.header("1. Data", anchor="data")
+    series = data_step(busy)
+
+    st.header("2. Model", anchor="model")
+    config = model_step(series, busy) if series is not None else None
+    if series is None:
+        st.caption("The model settings appear once the data is ready.")
+
+    st.header("3. Train", anchor="train")
+    train_step(series, config, busy)
+
+    st.header("4. Results", anchor="results")
+    results_step(config)
+
+
+# Streamlit runs this file as "__main__"; training workers started with `spawn` import it again
+# as "__mp_main__", and must not draw (or start) anything.
+if __name__ == "__main__":
+    main()

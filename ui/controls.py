@@ -1,0 +1,458 @@
+"""Control panels of the forecast page. Each draws its widgets and RETURNS plain data.
+
+`data_source` returns the chosen file, `read_options` / `series_options` how to read it, and
+`forecast_settings` a `ForecastConfig` that the page hands to core. Widget values live in
+`st.session_state` under the keys in `KEYS` (kept across page switches), so that a settings file
+or a quick start from the home page can set them all before the widgets are drawn
+(`apply_settings`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import streamlit as st
+
+from core.config import CELL_NAMES, CELLS, ForecastConfig
+from core.data import MISSING_POLICIES, Table
+from core.errors import RNNLabError
+from ui.loaders import SAMPLES, ReadOptions, SeriesOptions, fingerprint, sample_bytes
+
+# ForecastConfig field -> widget key.
+KEYS = {field.name: f"fc_{field.name}" for field in dataclasses.fields(ForecastConfig)}
+EARLY_STOPPING_KEY = "fc_early_stopping"
+SOURCE_KEY, SAMPLE_KEY, UPLOAD_KEY = "fc_source", "fc_sample", "fc_upload"
+SETTINGS_UPLOAD_KEY = "fc_settings_file"
+SOURCES = ("Bundled sample", "My own CSV file")
+AUTO = "auto"
+
+SEPARATORS = {AUTO: "automatic", ",": "comma ,", ";": "semicolon ;", "\t": "tab", "|": "pipe |"}
+DECIMALS = {AUTO: "automatic", ".": "point  3.14", ",": "comma  3,14"}
+ENCODINGS = (AUTO, "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16")
+MISSING_WORDS = {
+    "interpolate": "fill by a straight line between neighbours",
+    "ffill": "repeat the last known value",
+    "zero": "set to 0",
+    "drop": "drop those points",
+}
+STRATEGY_WORDS = {
+    "direct": "direct: all steps at once",
+    "recursive": "recursive: one step, fed back",
+}
+TRANSFORM_WORDS = {
+    "auto": "automatic",
+    "none": "none",
+    "log": "logarithm",
+    "difference": "differences",
+    "log_difference": "differences of the logarithm",
+}
+PERSIST = {"persist_state": "session"}  # keep values when the user visits another page
+
+
+def defaults() -> dict[str, Any]:
+    """Session defaults of every control on the forecast page."""
+    return {
+        SOURCE_KEY: SOURCES[0],
+        SAMPLE_KEY: next(iter(SAMPLES)),
+        "fc_sep": AUTO,
+        "fc_decimal": AUTO,
+        "fc_encoding": AUTO,
+        **settings_state(ForecastConfig()),
+    }
+
+
+def settings_state(config: ForecastConfig) -> dict[str, Any]:
+    """The widget values that show `config`."""
+    state = {KEYS[name]: value for name, value in dataclasses.asdict(config).items()}
+    state[EARLY_STOPPING_KEY] = config.patience > 0
+    if config.patience == 0:
+        state[KEYS["patience"]] = ForecastConfig().patience
+    return state
+
+
+def apply_settings(config: ForecastConfig) -> None:
+    """Set every model control to `config` (call before the widgets are drawn: a callback)."""
+    st.session_state.update(settings_state(config))
+
+
+def quick_start(sample: str) -> None:
+    """Choose a bundled sample with default settings and ask the forecast page to train."""
+    st.session_state[SOURCE_KEY] = SOURCES[0]
+    st.session_state[SAMPLE_KEY] = sample
+    apply_settings(ForecastConfig())
+    st.session_state["fc_autostart"] = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 1: data
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFile:
+    name: str
+    data: bytes
+
+    @property
+    def token(self) -> str:
+        return fingerprint(self.data)
+
+
+def data_source(disabled: bool = False) -> DataFile | None:
+    """Sample or upload; returns the chosen file (None while nothing is uploaded)."""
+    source = st.radio(
+        "Where does the data come from?",
+        SOURCES,
+        key=SOURCE_KEY,
+        horizontal=True,
+        disabled=disabled,
+        help="Start with a bundled sample, or upload a CSV file with a time column and a column "
+        "of numbers.",
+        **PERSIST,
+    )
+    if source == SOURCES[0]:
+        name = st.selectbox(
+            "Sample",
+            list(SAMPLES),
+            key=SAMPLE_KEY,
+            format_func=lambda key: SAMPLES[key].title,
+            disabled=disabled,
+            help="Small real (and one made-up) series bundled with RNN Lab.",
+            **PERSIST,
+        )
+        st.caption(SAMPLES[name].about)
+        return DataFile(SAMPLES[name].file, sample_bytes(name))
+    upload = st.file_uploader(
+        "CSV file",
+        type=["csv", "txt", "tsv"],
+        key=UPLOAD_KEY,
+        disabled=disabled,
+        on_change=_remember_upload,
+        help="One row per time step: a date (or year) column and a column of numbers. "
+        "Commas, semicolons or tabs between values, decimal points or commas: all are detected.",
+    )
+    if upload is not None:
+        kept = DataFile(upload.name, upload.getvalue())
+        st.session_state["_fc_upload_kept"] = kept
+        return kept
+    kept = st.session_state.get("_fc_upload_kept")
+    if kept is not None:
+        st.caption(f"Using **{kept.name}**, uploaded earlier in this session.")
+    return kept
+
+
+def _remember_upload() -> None:
+    # The user removed the file (x): forget the copy kept across page visits too.
+    if st.session_state.get(UPLOAD_KEY) is None:
+        st.session_state.pop("_fc_upload_kept", None)
+
+
+def current_read_options() -> ReadOptions:
+    """The reading options as the widgets hold them now (needed before they are drawn)."""
+    values = [st.session_state.get(key, AUTO) for key in ("fc_sep", "fc_decimal", "fc_encoding")]
+    sep, decimal, encoding = (None if value == AUTO else value for value in values)
+    return ReadOptions(sep=sep, decimal=decimal, encoding=encoding)
+
+
+def read_options(table: Table | None, disabled: bool = False) -> ReadOptions:
+    """Delimiter, decimal mark and encoding: automatic (showing what was found) or chosen."""
+    found = {"sep": None, "decimal": None, "encoding": None}
+    if table is not None:
+        found = {"sep": table.sep, "decimal": table.decimal, "encoding": table.encoding}
+
+    def label(words: dict, key: str):
+        def format_option(option):
+            if option == AUTO and found[key] is not None:
+                return f"automatic (found: {words.get(found[key], found[key]).strip()})"
+            return words.get(option, option)
+
+        return format_option
+
+    left, middle, right = st.columns(3)
+    sep = left.selectbox(
+        "Delimiter",
+        list(SEPARATORS),
+        key="fc_sep",
+        format_func=label(SEPARATORS, "sep"),
+        disabled=disabled,
+        help="The character between the values of a row. Change it if the columns look wrong.",
+        **PERSIST,
+    )
+    decimal = middle.selectbox(
+        "Decimal mark",
+        list(DECIMALS),
+        key="fc_decimal",
+        format_func=label(DECIMALS, "decimal"),
+        disabled=disabled,
+        help="How numbers write their fraction: 3.14 (point) or 3,14 (comma, common in Europe).",
+        **PERSIST,
+    )
+    encoding = right.selectbox(
+        "Text encoding",
+        ENCODINGS,
+        key="fc_encoding",
+        format_func=label({}, "encoding"),
+        disabled=disabled,
+        help="How the file stores letters. Change it only if accented letters look wrong.",
+        **PERSIST,
+    )
+    return ReadOptions(
+        sep=None if sep == AUTO else sep,
+        decimal=None if decimal == AUTO else decimal,
+        encoding=None if encoding == AUTO else encoding,
+    )
+
+
+def series_options(table: Table, file: DataFile, disabled: bool = False) -> SeriesOptions:
+    """Value column, time column and the missing-value policy."""
+    columns = [str(column) for column in table.frame.columns]
+    numeric = [column for column in table.numeric_candidates if column in columns]
+    targets = numeric + [column for column in columns if column not in numeric]
+    times: list[str | None] = [None, *columns]
+    first_time = next((c for c in table.date_candidates if c in columns), None)
+    left, middle, right = st.columns(3)
+    target = left.selectbox(
+        "Value column (what to forecast)",
+        targets,
+        index=0,
+        key=f"fc_target_{file.token}",
+        disabled=disabled,
+        help="The column of numbers to forecast. Columns that hold numbers are listed first.",
+        **PERSIST,
+    )
+    date_col = middle.selectbox(
+        "Time column",
+        times,
+        index=times.index(first_time),
+        key=f"fc_date_{file.token}",
+        format_func=lambda column: "none: use the row order" if column is None else column,
+        disabled=disabled,
+        help="The column with dates or years. Without one, the rows are taken in file order.",
+        **PERSIST,
+    )
+    missing = right.selectbox(
+        "Missing values and gaps",
+        MISSING_POLICIES,
+        key=KEYS["missing"],
+        format_func=MISSING_WORDS.get,
+        disabled=disabled,
+        help="What to do with empty cells and with dates missing from the regular time grid.",
+        **PERSIST,
+    )
+    return SeriesOptions(target=target, date_col=date_col, missing=missing)
+
+
+def season_setting(found: int, disabled: bool = False) -> None:
+    """The season length (points per cycle); its value is read by `forecast_settings`."""
+    st.number_input(
+        "Season length (points per cycle)",
+        min_value=1,
+        max_value=400,
+        value=None,
+        step=1,
+        key=KEYS["season"],
+        placeholder=f"automatic: {found}",
+        disabled=disabled,
+        help="How many points make one repeating cycle: 12 for monthly data with a yearly "
+        "pattern, 4 for quarterly, 1 for none. Leave empty to use the detected one.",
+        **PERSIST,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: model
+
+
+def forecast_settings(disabled: bool = False) -> ForecastConfig:
+    """The model and training controls; returns the settings as a `ForecastConfig`.
+
+    Raises:
+        ConfigError: a combination the config refuses (the page shows the message).
+    """
+    values: dict[str, Any] = {}
+    first, second, third = st.columns(3)
+    with first:
+        values["cell"] = st.radio(
+            "Recurrent cell",
+            CELLS,
+            key=KEYS["cell"],
+            format_func=CELL_NAMES.get,
+            horizontal=True,
+            disabled=disabled,
+            help="GRU and LSTM have gates that let them remember long patterns; SimpleRNN is "
+            "the plain cell, which forgets quickly.",
+            **PERSIST,
+        )
+        values["window"] = _auto_number(
+            "Lookback window (points)", "window", 2, 1000, disabled,
+            "How many past points the network reads to make one forecast. "
+            "Empty: two seasons, chosen from the data.",
+        )
+        values["horizon"] = _auto_number(
+            "Horizon (steps ahead)", "horizon", 1, 1000, disabled,
+            "How many future points to forecast. Empty: a natural choice for the frequency "
+            "(12 for monthly data).",
+        )
+        values["strategy"] = st.radio(
+            "Forecast strategy",
+            ("direct", "recursive"),
+            key=KEYS["strategy"],
+            format_func=STRATEGY_WORDS.get,
+            disabled=disabled,
+            help="Direct: the network outputs every step at once. Recursive: it predicts one "
+            "step and reads its own prediction to make the next.",
+            **PERSIST,
+        )
+    with second:
+        values["num_layers"] = st.number_input(
+            "Layers", min_value=1, max_value=4, step=1, key=KEYS["num_layers"],
+            disabled=disabled, **PERSIST,
+            help="Recurrent layers stacked on top of each other. One is enough for most series.",
+        )
+        values["units"] = st.number_input(
+            "Units per layer", min_value=1, max_value=512, step=8, key=KEYS["units"],
+            disabled=disabled, **PERSIST,
+            help="The size of the cell's memory. More units learn more, but also memorise noise.",
+        )
+        values["dropout"] = st.number_input(
+            "Dropout", min_value=0.0, max_value=0.9, step=0.05, format="%.2f",
+            key=KEYS["dropout"], disabled=disabled, **PERSIST,
+            help="Share of the layer's outputs switched off at random while training, so that "
+            "the network cannot rely on any single one. 0 = off.",
+        )
+        values["learning_rate"] = st.select_slider(
+            "Learning rate",
+            _options_with((0.0003, 0.001, 0.003, 0.01, 0.03), KEYS["learning_rate"]),
+            key=KEYS["learning_rate"],
+            format_func=lambda rate: f"{rate:g}",
+            disabled=disabled,
+            help="How big a step the weights take after each batch. Too big: the loss jumps "
+            "around; too small: learning is slow.",
+            **PERSIST,
+        )
+    with third:
+        values["epochs"] = st.number_input(
+            "Epochs", min_value=1, max_value=2000, step=10, key=KEYS["epochs"],
+            disabled=disabled, **PERSIST,
+            help="How many times training goes through all the training windows (at most).",
+        )
+        values["batch_size"] = st.number_input(
+            "Batch size", min_value=1, max_value=4096, step=8, key=KEYS["batch_size"],
+            disabled=disabled, **PERSIST,
+            help="How many windows the network sees before each update of its weights.",
+        )
+        early = st.checkbox(
+            "Early stopping", key=EARLY_STOPPING_KEY, disabled=disabled, **PERSIST,
+            help="Stop when the validation loss has not improved for a while, and keep the best "
+            "weights.",
+        )
+        patience = st.number_input(
+            "Patience (epochs)", min_value=1, max_value=500, step=1, key=KEYS["patience"],
+            disabled=disabled or not early, **PERSIST,
+            help="How many epochs without improvement early stopping waits before it stops.",
+        )
+        values["patience"] = patience if early else 0
+        values["seed"] = st.number_input(
+            "Random seed", min_value=0, max_value=2**31 - 1, step=1, key=KEYS["seed"],
+            disabled=disabled, **PERSIST,
+            help="Fixes the random start of the weights: the same seed and settings give the "
+            "same model.",
+        )
+    with st.expander("More settings"):
+        left, middle, right = st.columns(3)
+        values["holdout"] = _auto_number(
+            "Holdout (last points kept for testing)", "holdout", 1, 5000, disabled,
+            "The last points are hidden from training and used to score the forecast against "
+            "the baselines. Empty: one horizon.",
+            column=left,
+        )
+        values["transform"] = middle.selectbox(
+            "Value transform",
+            tuple(TRANSFORM_WORDS),
+            key=KEYS["transform"],
+            format_func=TRANSFORM_WORDS.get,
+            disabled=disabled,
+            help="Logarithm turns a season that grows with the level into one of constant "
+            "size; differences remove a trend. Automatic picks one from the training part.",
+            **PERSIST,
+        )
+        values["ensemble"] = right.number_input(
+            "Networks averaged (ensemble)", min_value=1, max_value=10, step=1,
+            key=KEYS["ensemble"], disabled=disabled, **PERSIST,
+            help="Train several networks with different seeds and average them: steadier "
+            "forecasts, but training takes that many times longer.",
+        )
+        values["clipnorm"] = left.number_input(
+            "Gradient clipping", min_value=0.0, max_value=100.0, step=0.5, format="%.1f",
+            key=KEYS["clipnorm"], disabled=disabled, **PERSIST,
+            help="Caps the size of each weight update, which keeps a recurrent network from "
+            "blowing up. 0 = off.",
+        )
+    values["season"] = st.session_state.get(KEYS["season"])
+    values["missing"] = st.session_state.get(KEYS["missing"], "interpolate")
+    values["dropout"] = round(float(values["dropout"]), 4)
+    values["clipnorm"] = round(float(values["clipnorm"]), 4)
+    return ForecastConfig(**values)
+
+
+def _auto_number(label, name, low, high, disabled, help_text, column=None):
+    target = column or st
+    return target.number_input(
+        label,
+        min_value=low,
+        max_value=high,
+        value=None,
+        step=1,
+        key=KEYS[name],
+        placeholder="automatic",
+        disabled=disabled,
+        help=help_text,
+        **PERSIST,
+    )
+
+
+def _options_with(base: tuple, key: str) -> list:
+    """`base`, plus the current value when a settings file brought one that is not in it."""
+    value = st.session_state.get(key)
+    return sorted({*base, value}) if isinstance(value, (int, float)) else list(base)
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings files
+
+
+def settings_upload(disabled: bool = False) -> None:
+    """An uploader that restores the settings of an earlier run from its JSON file."""
+    st.file_uploader(
+        "Restore settings from a file",
+        type=["json"],
+        key=SETTINGS_UPLOAD_KEY,
+        on_change=_load_settings,
+        disabled=disabled,
+        help="Upload a settings file downloaded after an earlier run (rnnlab-settings.json) to "
+        "get exactly the same settings back.",
+    )
+    message = st.session_state.get("_fc_settings_message")
+    if message:
+        kind, text = message
+        (st.error if kind == "error" else st.success)(text)
+
+
+def _load_settings() -> None:
+    upload = st.session_state.get(SETTINGS_UPLOAD_KEY)
+    if upload is None:
+        st.session_state.pop("_fc_settings_message", None)
+        return
+    try:
+        config = ForecastConfig.from_json(upload.getvalue())
+    except RNNLabError as error:
+        st.session_state["_fc_settings_message"] = (
+            "error",
+            f"{upload.name} could not be used: {error}",
+        )
+        return
+    apply_settings(config)
+    st.session_state["_fc_settings_message"] = (
+        "success",
+        f"Settings restored from {upload.name}.",
+    )

@@ -1,0 +1,291 @@
+"""What the forecast page shows: the series plot, the results chart, the scores, the downloads.
+
+Pure drawing: every function takes data (a `Series`, a `ForecastResult`) and calls `st.*`;
+the figures are built by separate functions so that tests and the benchmark can use them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.data import Series, describe
+from core.export import safe_csv
+from core.forecasting import BASELINE_NAMES, ForecastResult, verdict
+
+COLOURS = {
+    "history": "#4c566a",
+    "truth": "#111111",
+    "model": "#d9480f",
+    "future": "#d9480f",
+    "band": "217, 72, 15",
+    "naive": "#868e96",
+    "seasonal_naive": "#1c7ed6",
+    "drift": "#37b24d",
+    "autoets": "#ae3ec9",
+}
+METRIC_HELP = {
+    "MAE": "Mean absolute error: the typical size of a miss, in the series' own units.",
+    "RMSE": "Root mean squared error: like MAE, but large misses count more.",
+    "sMAPE %": "Symmetric mean absolute percentage error: the typical miss in percent.",
+    "MASE": "Error relative to copying last season inside the training data: below 1 is good. "
+    "The verdict compares this one.",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 1: the data
+
+
+def series_summary(series: Series) -> None:
+    """Length, time span, frequency, season and what was filled, in one line."""
+    facts = describe(series)
+    span = f"from {_time_text(facts['start'])} to {_time_text(facts['end'])}"
+    frequency = facts["frequency"] or "no regular frequency"
+    filled = facts["missing_filled"]
+    filled_text = f", {filled} missing value(s) filled" if filled else ", no missing values"
+    st.markdown(
+        f"**{facts['name']}**: {facts['length']} points {span}, frequency **{frequency}**, "
+        f"season {facts['season']}{filled_text}."
+    )
+    for note in series.notes:
+        st.caption(f"ℹ️ {note}")
+
+
+def series_figure(series: Series) -> go.Figure:
+    figure = go.Figure(
+        go.Scatter(
+            x=list(series.time),
+            y=series.values,
+            mode="lines",
+            name=series.name,
+            line={"color": COLOURS["history"]},
+        )
+    )
+    figure.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis_title=series.name,
+        hovermode="x unified",
+    )
+    return figure
+
+
+def _time_text(value) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value.day != 1 else value.strftime("%Y-%m")
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 4: results
+
+
+def results_figure(series: Series, result: ForecastResult) -> go.Figure:
+    """History, holdout truth, the model's forecast with 80%/95% bands, baselines, future."""
+    frame = result.forecast
+    holdout = frame[frame["part"] == "holdout"]
+    future = frame[frame["part"] == "future"]
+    train_length = len(series.values) - len(holdout)
+    time = list(series.time)
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=time[: train_length + 1],
+            y=series.values[: train_length + 1],
+            mode="lines",
+            name="history (training part)",
+            line={"color": COLOURS["history"], "width": 1.5},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=list(holdout["time"]),
+            y=holdout["actual"],
+            mode="lines+markers",
+            name="holdout truth (hidden from training)",
+            line={"color": COLOURS["truth"], "width": 2},
+            marker={"size": 5},
+        )
+    )
+    for part, label, dash in ((holdout, "holdout", "solid"), (future, "future", "dash")):
+        _add_bands(figure, part, label)
+        figure.add_trace(
+            go.Scatter(
+                x=list(part["time"]),
+                y=part["forecast"],
+                mode="lines+markers",
+                name=f"{result.cell_name} forecast ({label})",
+                line={"color": COLOURS["model"], "width": 2.5, "dash": dash},
+                marker={"size": 5},
+            )
+        )
+    best = _best_baseline_name(result)
+    for name in result.baselines.columns:
+        if name == "time":
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=list(result.baselines["time"]),
+                y=result.baselines[name],
+                mode="lines",
+                name=f"{BASELINE_NAMES.get(name, name)} (baseline)",
+                line={"color": COLOURS.get(name, "#999999"), "width": 1.5, "dash": "dot"},
+                visible=True if name == best else "legendonly",
+            )
+        )
+    if len(holdout):
+        figure.add_vline(x=holdout["time"].iloc[0], line={"color": "#adb5bd", "dash": "dot"})
+    figure.update_layout(
+        height=460,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis_title=series.name,
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.12},
+        title={"text": f"{result.cell_name} forecast of {series.name}", "font": {"size": 16}},
+    )
+    return figure
+
+
+def _add_bands(figure: go.Figure, part: pd.DataFrame, label: str) -> None:
+    for percent, alpha in ((95, 0.12), (80, 0.25)):
+        x = list(part["time"])
+        figure.add_trace(
+            go.Scatter(
+                x=x + x[::-1],
+                y=list(part[f"upper_{percent}"]) + list(part[f"lower_{percent}"])[::-1],
+                fill="toself",
+                fillcolor=f"rgba({COLOURS['band']}, {alpha})",
+                line={"width": 0},
+                hoverinfo="skip",
+                name=f"{percent}% interval",
+                legendgroup=f"band{percent}",
+                showlegend=label == "holdout",
+            )
+        )
+
+
+def metrics_frame(result: ForecastResult) -> pd.DataFrame:
+    """One row per forecaster (the model first), columns MAE, RMSE, sMAPE %, MASE."""
+    rows = [(f"{result.cell_name} (this model)", result.metrics["model"])]
+    rows += [
+        (BASELINE_NAMES.get(name, name), scores)
+        for name, scores in result.metrics["baselines"].items()
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "forecaster": label,
+                "MAE": scores["mae"],
+                "RMSE": scores["rmse"],
+                "sMAPE %": scores["smape"],
+                "MASE": scores["mase"],
+            }
+            for label, scores in rows
+        ]
+    )
+
+
+def _best_baseline_name(result: ForecastResult) -> str | None:
+    scores = {
+        name: values["mase"]
+        for name, values in result.metrics["baselines"].items()
+        if math.isfinite(values["mase"])
+    }
+    return min(scores, key=scores.get) if scores else None
+
+
+def model_wins(result: ForecastResult) -> bool:
+    best = _best_baseline_name(result)
+    model = result.metrics["model"]["mase"]
+    if best is None or not math.isfinite(model):
+        return False
+    return model < result.metrics["baselines"][best]["mase"]
+
+
+def show_results(series: Series, result: ForecastResult, key: str) -> None:
+    """The chart, the verdict and warnings, the metrics table and the downloads."""
+    st.plotly_chart(results_figure(series, result), key=f"results-{key}", width="stretch")
+    st.caption(
+        "Shaded: where the true values should fall 80% and 95% of the time. The dotted line "
+        "marks the start of the holdout. Click a name in the legend to show or hide a line "
+        "(the other baselines are hidden at first)."
+    )
+    text = verdict(result)
+    if model_wins(result) and not result.copies_last_value:
+        st.success(f"**Verdict.** {text}")
+    else:
+        st.warning(f"**Verdict.** {text}")
+    for warning in result.warnings:
+        st.warning(warning)
+
+    st.markdown("**Scores on the holdout** (lower is better)")
+    table = metrics_frame(result)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "forecaster": st.column_config.TextColumn("forecaster"),
+            **{
+                name: st.column_config.NumberColumn(name, help=help_text, format="%.3f")
+                for name, help_text in METRIC_HELP.items()
+            },
+        },
+        key=f"metrics-{key}",
+    )
+    config = result.config
+    st.caption(
+        f"{result.epochs_run} epochs in {result.seconds:.1f} s, best at epoch "
+        f"{result.best_epoch}. Window {config.window}, horizon {config.horizon}, holdout "
+        f"{config.holdout}, season {config.season}, transform {config.transform}."
+    )
+    downloads(result, key)
+
+
+def forecast_table(result: ForecastResult) -> pd.DataFrame:
+    """The forecast rows with the baselines' holdout forecasts alongside."""
+    frame = result.forecast.copy()
+    baselines = result.baselines.drop(columns="time").add_prefix("baseline_")
+    baselines.index = frame.index[: len(baselines)]
+    return frame.join(baselines)
+
+
+def downloads(result: ForecastResult, key: str) -> None:
+    left, middle, right = st.columns(3)
+    left.download_button(
+        "Download forecast (CSV)",
+        data=safe_csv(forecast_table(result)),
+        file_name="rnnlab-forecast.csv",
+        mime="text/csv",
+        key=f"download-csv-{key}",
+        on_click="ignore",
+        help="Holdout and future forecasts with their intervals and the baselines' forecasts.",
+    )
+    model_path = Path(result.model_path)
+    if model_path.is_file():
+        middle.download_button(
+            "Download model (.keras)",
+            data=model_path.read_bytes(),
+            file_name=f"rnnlab-{result.config.cell}.keras",
+            mime="application/octet-stream",
+            key=f"download-model-{key}",
+            on_click="ignore",
+            help="The trained network, to load in Keras: keras.saving.load_model(path).",
+        )
+    else:
+        middle.caption("The model file is gone (the server was restarted); train again.")
+    right.download_button(
+        "Download settings (JSON)",
+        data=result.config.to_json(),
+        file_name="rnnlab-settings.json",
+        mime="application/json",
+        key=f"download-settings-{key}",
+        on_click="ignore",
+        help="Upload this file later under 'Restore settings from a file' to get the same "
+        "settings back.",
+    )

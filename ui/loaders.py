@@ -1,0 +1,107 @@
+"""Cached loaders of the bundled samples and of uploaded CSV files.
+
+Both paths go through the same two cached functions keyed by the file's bytes and the reading
+options, so a rerun (every click) does not parse the file again. Errors are `InputError` /
+`ConfigError` from `core.data`; the page shows them. Streamlit does not cache a call that raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+from core.data import Series, Table, read_csv, to_series
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+MAX_UPLOAD_BYTES = 20_000_000  # same as server.maxUploadSize in .streamlit/config.toml
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    file: str
+    title: str
+    about: str
+
+
+# Bundled series (sample_data/README.md says where each comes from), in the order shown.
+SAMPLES = {
+    "air_passengers": Sample(
+        "air_passengers.csv",
+        "Airline passengers (monthly)",
+        "International airline passengers per month, 1949-1960: a trend and a yearly season "
+        "that grows with the level.",
+    ),
+    "australian_beer": Sample(
+        "australian_beer.csv",
+        "Australian beer (quarterly)",
+        "Beer production in Australia per quarter, 1956-2008: a strong season, a level that "
+        "rises then falls.",
+    ),
+    "lynx": Sample(
+        "lynx.csv",
+        "Canadian lynx (yearly)",
+        "Lynx skins traded per year, 1821-1934: a roughly 10-year cycle; a hard case where "
+        "simple baselines are strong.",
+    ),
+    "synthetic": Sample(
+        "synthetic.csv",
+        "Made-up weekly sales",
+        "Weekly sales with a trend, a yearly season and noise, with 6 missing values: a known "
+        "pattern for teaching.",
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadOptions:
+    """How to read a CSV: None means "detect it"."""
+
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesOptions:
+    """Which columns make the series, and how gaps are filled. None means "detect it"."""
+
+    target: str | None = None
+    date_col: str | None = None
+    missing: str = "interpolate"
+
+
+def sample_bytes(name: str) -> bytes:
+    """The bytes of one bundled sample file."""
+    return _sample_bytes(SAMPLES[name].file)
+
+
+@st.cache_data(show_spinner=False)
+def _sample_bytes(file: str) -> bytes:
+    return (SAMPLE_DIR / file).read_bytes()
+
+
+def fingerprint(data: bytes) -> str:
+    """A short stable id for a file's content (widget keys that belong to one file)."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_table(data: bytes, options: ReadOptions) -> Table:
+    """`core.data.read_csv` on the file's bytes, cached by content and options."""
+    return read_csv(
+        data,
+        sep=options.sep,
+        decimal=options.decimal,
+        encoding=options.encoding,
+        max_bytes=MAX_UPLOAD_BYTES,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_series(data: bytes, options: ReadOptions, choice: SeriesOptions) -> Series:
+    """The clean series of a file (read, then `core.data.to_series`), cached."""
+    table = load_table(data, options)
+    return to_series(table, target=choice.target, date_col=choice.date_col, missing=choice.missing)
