@@ -35,9 +35,9 @@ from core.jobs import JobContext, JobManager, run_inline
 from core.preprocessing import (
     ValueTransform,
     WindowEncoder,
+    choose_anchor,
     choose_transform,
     make_windows,
-    seasonal_anchor_helps,
 )
 
 TASK = "core.forecasting:forecast_task"
@@ -359,15 +359,15 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     transform = ValueTransform(config.transform)
     transformed = transform.forward(values)
     transformed_train = transformed[: train.size]
-    anchor = (
-        "seasonal"
-        if config.transform not in ("difference", "log_difference")
-        and seasonal_anchor_helps(transformed_train, season)
-        else "last"
+    differenced = config.transform.endswith("difference")
+    # As many seasons (up to 3) as leave MIN_WINDOWS training windows.
+    seasons = min(3, (train.size - steps - MIN_WINDOWS + 1) // season) if season > 1 else 0
+    anchor = "last" if differenced else choose_anchor(
+        transformed_train, season, max(horizon, holdout), seasons
     )
-    encoder = WindowEncoder(
-        window, steps, season, anchor, differenced=config.transform.endswith("difference")
-    ).fit(transformed_train)
+    encoder = WindowEncoder(window, steps, season, anchor, differenced, seasons).fit(
+        transformed_train
+    )
     contexts, futures = make_windows(transformed_train, encoder.context_length, steps)
     pairs = len(contexts)
     validation_count = max(2, int(round(pairs * VALIDATION_SHARE)))
@@ -467,6 +467,7 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
         preprocessing={
             "transform": transform.kind,
             "anchor": anchor,
+            "seasons_averaged": encoder.seasons if anchor == "seasonal" else 0,
             "differenced": encoder.differenced,
             "scale": encoder.scale_,
             "training_windows": fit_count,

@@ -6,10 +6,11 @@ The pieces, in the order a forecast uses them:
   level (multiplicative seasonality, as in airline traffic). Decided on the training part only.
 - `make_windows(values, window, horizon)`: the sliding (input, target) pairs.
 - `WindowEncoder`: per-window normalisation. Each input window is expressed relative to its own
-  last value, and each target relative to an *anchor* forecast known at the window's end (the
-  last season repeated when the series is seasonal, otherwise the last value), all divided by
-  one scale learned from the training part. The network then learns only what the anchor gets
-  wrong, which makes level shifts and trends harmless and lets a small RNN train on ~100 points.
+  last value, and each target relative to an *anchor* forecast known at the window's end (a
+  smoothed seasonal forecast when that beats the last value on the training part, otherwise the
+  last value), all divided by one scale learned from the training part. The network then learns
+  only what the anchor gets wrong, which makes level shifts and trends harmless and lets a small
+  RNN train on ~100 points.
 """
 
 from __future__ import annotations
@@ -100,14 +101,34 @@ class ValueTransform:
 # Per-window normalisation
 
 
-def seasonal_anchor_helps(train, season: int) -> bool:
-    """True when copying last season beats copying the last value inside the training part."""
+def seasonal_forecast(contexts, season: int, seasons: int, steps: int) -> np.ndarray:
+    """The smoothed seasonal forecast from each context: the mean of its last season plus the
+    seasonal profile averaged over its last `seasons` seasons (each season centred on its mean).
+
+    With one season this is seasonal naive moved to the last season's mean; with three, the
+    noise of any single season is averaged out.
+    """
+    contexts = np.atleast_2d(np.asarray(contexts, dtype="float64"))
+    blocks = contexts[:, contexts.shape[1] - seasons * season :].reshape(
+        len(contexts), seasons, season
+    )
+    profile = (blocks - blocks.mean(axis=2, keepdims=True)).mean(axis=1)
+    level = blocks[:, -1].mean(axis=1, keepdims=True)
+    return level + profile[:, np.arange(steps) % season]
+
+
+def choose_anchor(train, season: int, horizon: int, seasons: int) -> str:
+    """'seasonal' when, inside the training part, the smoothed seasonal forecast predicts the
+    next `horizon` values better than carrying the last value forward (mean absolute error over
+    every origin and step ahead); otherwise 'last'."""
     train = np.asarray(train, dtype="float64").ravel()
-    if season <= 1 or train.size < 3 * season:
-        return False
-    seasonal_error = np.mean(np.abs(train[season:] - train[:-season]))
-    naive_error = np.mean(np.abs(train[season:] - train[season - 1 : -1]))
-    return bool(seasonal_error < naive_error)
+    horizon = max(1, int(horizon))
+    if season <= 1 or seasons < 1 or train.size < seasons * season + horizon + 2:
+        return "last"
+    contexts, futures = make_windows(train, seasons * season, horizon)
+    seasonal_error = np.mean(np.abs(futures - seasonal_forecast(contexts, season, seasons, horizon)))
+    naive_error = np.mean(np.abs(futures - contexts[:, -1:]))
+    return "seasonal" if seasonal_error < naive_error else "last"
 
 
 class WindowEncoder:
@@ -117,24 +138,28 @@ class WindowEncoder:
     Args:
         window: input steps the network sees.
         steps: outputs per prediction (the horizon for the direct strategy, 1 for recursive).
-        season: period used by the seasonal anchor.
-        anchor: 'seasonal' (last season repeated) or 'last' (last value carried forward).
+        season: period of the seasonal anchor.
+        anchor: 'seasonal' (`seasonal_forecast` over `seasons` seasons) or 'last' (the last
+            value carried forward).
         differenced: inputs are the window's one-step changes instead of its values minus its
             last value.
+        seasons: seasons the seasonal anchor averages its profile over.
     """
 
-    def __init__(self, window: int, steps: int, season: int, anchor: str, differenced: bool):
+    def __init__(self, window: int, steps: int, season: int, anchor: str, differenced: bool,
+                 seasons: int = 3):
         if anchor not in ("seasonal", "last"):
             raise ValueError(f"anchor must be 'seasonal' or 'last'; received {anchor!r}")
         self.window = int(window)
         self.steps = int(steps)
-        self.season = int(season) if anchor == "seasonal" else 1
         self.anchor = anchor
+        self.season = int(season) if anchor == "seasonal" else 1
+        self.seasons = int(seasons) if anchor == "seasonal" else 1
         self.differenced = bool(differenced)
 
     @property
     def context_length(self) -> int:
-        return max(self.window + 1, self.season)
+        return max(self.window + 1, self.seasons * self.season)
 
     def fit(self, train) -> WindowEncoder:
         """Learn the scale: the mean absolute one-step change of the (transformed) training part."""
@@ -159,10 +184,9 @@ class WindowEncoder:
         """The anchor forecast for the next `steps` values of each context."""
         contexts = np.atleast_2d(np.asarray(contexts, dtype="float64"))
         steps = self.steps if steps is None else int(steps)
-        ahead = np.arange(1, steps + 1)
-        last = contexts.shape[1] - 1
-        columns = last + ahead - self.season * np.ceil(ahead / self.season).astype(int)
-        return contexts[:, columns]
+        if self.anchor == "seasonal":
+            return seasonal_forecast(contexts, self.season, self.seasons, steps)
+        return np.repeat(contexts[:, -1:], steps, axis=1)
 
     def targets(self, contexts, future) -> np.ndarray:
         """Network targets (what the anchor gets wrong, scaled) of shape (pairs, steps)."""
