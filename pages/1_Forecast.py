@@ -82,6 +82,7 @@ def train_step(series: Series | None, config: ForecastConfig | None, busy: bool)
     ready = series is not None and config is not None
     clicked = st.button(
         "Train model",
+        key="train",
         type="primary",
         disabled=busy or not ready,
         help="Starts training in the background. You can keep using the app, even other "
