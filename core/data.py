@@ -297,13 +297,13 @@ def _to_series(table: Table, target: str | None, date_col: str | None, missing: 
         time: pd.Index = pd.RangeIndex(len(values))
         freq = None
         points = pd.Series(values, index=time)
-        gaps = 0
+        added = np.zeros(len(points), dtype=bool)
     else:
         times = _time_values(raw, date_col, table.decimal, notes)
         points = pd.Series(values, index=times)
         points = points[points.index.notna()]
-        points, freq, gaps = _regularise(points, notes)
-    series_values, time, filled = _fill_missing(points, missing, gaps, freq, notes)
+        points, freq, added = _regularise(points, notes)
+    series_values, time, filled = _fill_missing(points, added, missing, freq, notes)
     time = _final_index(time, freq, date_col)
     _check_usable(series_values, target)
     series_values = np.array(series_values, dtype=np.float64)
@@ -1306,8 +1306,12 @@ def _freq_words(freq: str | None) -> str:
     return words if offset.n == 1 else f"every {offset.n} ({freq})"
 
 
-def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | None, int]:
-    """Sort, align to a regular grid, average duplicates, reindex. Returns points, freq, gaps."""
+def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | None, np.ndarray]:
+    """Sort, align to a regular grid, average duplicates, reindex.
+
+    Returns the points, the frequency (None when irregular) and a mask of the grid positions
+    that had no row in the file (gaps).
+    """
     if not points.index.is_monotonic_increasing:
         points = points.sort_index(kind="stable")
         notes.append("Rows were not in time order and were sorted by time.")
@@ -1327,18 +1331,18 @@ def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | N
                 "The time steps are irregular, so no frequency was found and gaps were not filled; "
                 "the values are used in time order."
             )
-        return points, None, 0
+        return points, None, np.zeros(len(points), dtype=bool)
     grid = pd.date_range(points.index[0], points.index[-1], freq=freq)
     if len(grid) > 2 * len(points) + 10:
         notes.append(
             f"The data looks {_freq_words(freq)} but more than half of the time grid is missing, "
             "so gaps were not filled; the values are used in time order."
         )
-        return points, None, 0
-    gaps = len(grid) - len(points)
-    if gaps or not grid.equals(points.index):
+        return points, None, np.zeros(len(points), dtype=bool)
+    added = ~grid.isin(points.index)
+    if not grid.equals(points.index):
         points = points.reindex(grid)
-    return points, freq, gaps
+    return points, freq, added
 
 
 def _final_index(time: pd.Index, freq: str | None, date_col: str | None) -> pd.Index:
@@ -1401,28 +1405,28 @@ def _infer_grid(times: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex |
 
 
 def _fill_missing(
-    points: pd.Series, missing: str, gaps: int, freq: str | None, notes: list[str]
+    points: pd.Series, added: np.ndarray, missing: str, freq: str | None, notes: list[str]
 ) -> tuple[np.ndarray, pd.Index, int]:
-    """Apply the missing-value policy; report what it did."""
+    """Apply the missing-value policy to missing values and to the grid's gaps (`added`)."""
     isna = points.isna().to_numpy()
     if not isna.any():
         return points.to_numpy(dtype=np.float64), points.index, 0
-    blanks = int(isna.sum()) - gaps
-    what = _what_missing(blanks, gaps, freq)
     if missing == "drop":
-        kept = points.dropna()
-        notes.append(f"{what} were dropped (policy 'drop'); the time axis now has holes.")
+        kept = points[~isna]
+        notes.append(
+            f"{_what_missing(isna, added, freq)} were dropped (policy 'drop'); "
+            "the time axis now has holes."
+        )
         return kept.to_numpy(dtype=np.float64), kept.index, 0
     if missing == "zero":
-        notes.append(f"{what} were set to 0 (policy 'zero').")
+        notes.append(f"{_what_missing(isna, added, freq)} were set to 0 (policy 'zero').")
         return points.fillna(0.0).to_numpy(dtype=np.float64), points.index, int(isna.sum())
     present = np.flatnonzero(~isna)
     if len(present) == 0:
         return np.array([]), points.index[:0], 0
-    first, last = present[0], present[-1]
-    trimmed_start = first
-    trimmed_end = len(points) - 1 - last if missing == "interpolate" else 0
-    end = last + 1 if missing == "interpolate" else len(points)
+    # Nothing to interpolate from before the first value or after the last one: drop those.
+    first = present[0]
+    end = present[-1] + 1 if missing == "interpolate" else len(points)
     kept = points.iloc[first:end]
     if missing == "interpolate":
         filled_values = kept.interpolate(method="linear")
@@ -1432,33 +1436,29 @@ def _fill_missing(
         how = "filled with the previous value (policy 'ffill')"
     filled = int(kept.isna().sum())
     if filled:
-        notes.append(f"{_what_missing_in(kept, points, blanks, gaps, freq, filled)} were {how}.")
-    if trimmed_start or trimmed_end:
-        parts = []
-        if trimmed_start:
-            parts.append(f"{trimmed_start} at the start")
-        if trimmed_end:
-            parts.append(f"{trimmed_end} at the end")
+        notes.append(f"{_what_missing(isna[first:end], added[first:end], freq)} were {how}.")
+    parts = []
+    if first:
+        parts.append(f"{first} at the start")
+    if end < len(points):
+        parts.append(f"{len(points) - end} at the end")
+    if parts:
         notes.append(
             f"Missing values {' and '.join(parts)} of the series were dropped (nothing to fill from)."
         )
     return filled_values.to_numpy(dtype=np.float64), kept.index, filled
 
 
-def _what_missing(blanks: int, gaps: int, freq: str | None) -> str:
+def _what_missing(isna: np.ndarray, added: np.ndarray, freq: str | None) -> str:
+    """ "3 missing value(s) and 2 gap(s) in the monthly time grid" """
+    gaps = int((isna & added).sum())
+    blanks = int((isna & ~added).sum())
     parts = []
     if blanks:
         parts.append(f"{blanks} missing value(s)")
     if gaps:
         parts.append(f"{gaps} gap(s) in the {_freq_words(freq)} time grid")
-    return " and ".join(parts) or "Missing values"
-
-
-def _what_missing_in(kept: pd.Series, points: pd.Series, blanks: int, gaps: int,
-                     freq: str | None, filled: int) -> str:
-    if filled == blanks + gaps:
-        return _what_missing(blanks, gaps, freq)
-    return f"{filled} missing value(s) or gap(s)"
+    return " and ".join(parts)
 
 
 def _check_usable(values: np.ndarray, target: str) -> None:

@@ -700,3 +700,18 @@ def test_unexpected_failures_become_plain_input_errors(monkeypatch):
     monkeypatch.setattr(data, "_detect_decimal", broken)
     with pytest.raises(data.UnreadableFileError, match=r"could not be read \(ValueError: boom\)"):
         read_csv(monthly(TWELVE).encode())
+
+
+def test_gaps_and_missing_values_are_counted_apart():
+    months = [m for m in pd.period_range("2020-01", periods=16, freq="M") if str(m) != "2020-05"]
+    cells = [str(i) for i in range(1, 16)]
+    cells[2] = "NA"
+    cells[-1] = ""  # trailing: dropped, not invented
+    text = "month,value\n" + "\n".join(f"{m},{c}" for m, c in zip(months, cells, strict=True))
+    series = load_series(text.encode())
+    assert series.filled == 2 and len(series) == 15
+    assert ("1 missing value(s) and 1 gap(s) in the monthly time grid were filled by linear "
+            "interpolation.") in series.notes
+    assert "Missing values 1 at the end of the series were dropped (nothing to fill from)." in (
+        series.notes
+    )
