@@ -621,7 +621,7 @@ def _detect_sep(lines: list[str], exclude: str | None = None) -> str:
 
 def _csv_rows(text: str, sep: str) -> list[list[str]]:
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True))
     except csv.Error:
         return []
 
@@ -629,7 +629,7 @@ def _csv_rows(text: str, sep: str) -> list[list[str]]:
 def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
     """Split the text into a frame of strings indexed by line number; find the header."""
     notes: list[str] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
     try:
         if '"' in text:
             # A quoted cell may span lines: ask the reader on which line each row ends.
@@ -665,7 +665,7 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
     )
     if start:
         notes.append(f"Skipped {start} line(s) before the header (line {line_numbers[start]}).")
-    header = [cell.strip() for cell in rows[start]]
+    header = [cell.strip().strip('"').strip() for cell in rows[start]]
     body, body_lines = rows[start + 1 :], line_numbers[start + 1 :]
     if _looks_like_data(header) and body:
         header = [f"column_{i + 1}" for i in range(width)]
@@ -881,7 +881,8 @@ def _numeric_candidates(
     """Number columns usable as a target: real measurements first, id-like columns last."""
     usable = [c for c in raw.columns if c in numbers and c not in date_candidates]
     usable = [c for c in usable if np.isfinite(numbers[c]).sum() >= 2]
-    ids = [c for c in usable if _id_like(c, numbers[c])]
+    first = raw.columns[0]
+    ids = [c for c in usable if _id_like(c, numbers[c], first=c == first)]
     return [c for c in usable if c not in ids] + ids
 
 
@@ -889,11 +890,14 @@ _ID_NAMES = {"id", "index", "idx", "no", "nr", "row", "rownum", "key", "#", "n",
              "obs", "record"}
 
 
-def _id_like(name: str, values: np.ndarray) -> bool:
-    """A row counter or an identifier, by its name ("id", "Customer ID") or its 0/1, 2, 3... values."""
+def _id_like(name: str, values: np.ndarray, first: bool) -> bool:
+    """A row counter or an identifier: by its name ("id", "Customer ID"), or, in the first
+    column, by its values 0 (or 1), 1, 2, 3... as a saved index."""
     words = set(re.split(r"[^a-z]+", name.lower())) - {""}
     if name.strip().lower() in _ID_NAMES or words & {"id", "unnamed"}:
         return True
+    if not first:
+        return False
     finite = values[np.isfinite(values)]
     if len(finite) < 3 or not np.all(finite == np.round(finite)):
         return False

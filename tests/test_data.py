@@ -715,3 +715,23 @@ def test_gaps_and_missing_values_are_counted_apart():
     assert "Missing values 1 at the end of the series were dropped (nothing to fill from)." in (
         series.notes
     )
+
+
+def test_first_numeric_column_is_the_default_target_even_if_it_counts_up():
+    text = "date,temp,rain\n" + "\n".join(f"2020-{m:02d},{m},{m * 2}" for m in range(1, 13))
+    table = read_csv(text.encode())
+    assert table.numeric_candidates == ["temp", "rain"]
+
+
+def test_spaces_around_quoted_names_and_cells():
+    text = ' "Date" , "Sales (USD)" \n' + "\n".join(
+        f'2020-{m:02d}, "1,{m:03d}.5"' for m in range(1, 13)
+    )
+    series = load_series(text.encode())
+    assert (series.name, series.date_col) == ("Sales (USD)", "Date")
+    assert series.values[0] == 1001.5
+
+
+def test_old_mac_line_endings():
+    text = "date,value\r" + "\r".join(f"2020-{m:02d},{m}" for m in range(1, 13))
+    np.testing.assert_allclose(load_series(text.encode()).values, np.arange(1, 13))
