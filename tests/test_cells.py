@@ -118,3 +118,45 @@ def test_a_model_without_recurrent_layers_is_refused():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.raises(ConfigError, match="no SimpleRNN, LSTM or GRU"):
         cells.model_weights(model)
+
+
+@pytest.mark.slow
+def test_inside_task_on_the_echo_task_returns_plain_arrays(tmp_path):
+    import pickle
+
+    from core.jobs import JobContext, run_inline
+
+    config = cells.InsideConfig(cell="gru", units=3, epochs=2, gap=3)
+    result = run_inline(cells.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
+    assert result["keras_gap"] < 1e-5  # numpy and Keras agree on every held-out window
+    assert result["windows"].shape == (64, 4, 4) and len(result["labels"]) == 64
+    assert result["predictions"].shape == (64, 4)
+    assert len(result["history"]) == 2
+    states = cells.run_stack(result["weights"], result["windows"][:1])
+    assert set(states[0]) == {"update", "reset", "candidate", "hidden"}
+    pickled = pickle.dumps(result)
+    assert b"keras." not in pickled and b"tensorflow" not in pickled  # unpickles without them
+
+
+@pytest.mark.slow
+def test_inside_task_on_a_series_with_two_layers(tmp_path):
+    from pathlib import Path
+
+    from core.jobs import JobContext, run_inline
+
+    path = Path(__file__).resolve().parents[1] / "sample_data" / "lynx.csv"
+    config = cells.InsideConfig(cell="lstm", source="series", path=str(path), units=3,
+                                num_layers=2, epochs=1, window=5)
+    result = run_inline(cells.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
+    assert result["keras_gap"] < 1e-5
+    assert result["windows"].shape == (114 - 5, 5, 1)
+    assert [layer.cell for layer in result["weights"]] == ["lstm", "lstm"]
+    assert result["labels"][0].startswith("1821")
+
+
+def test_inside_task_without_a_series_says_what_to_do(tmp_path):
+    from core.jobs import JobContext, run_inline
+
+    config = cells.InsideConfig(source="series", path="")
+    with pytest.raises(InputError, match="Choose a series"):
+        run_inline(cells.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
