@@ -223,12 +223,20 @@ def _read_csv(
             "Choose a different delimiter or decimal mark."
         )
     wide = _reshape_wide(raw, decimal)
+    combined = None
     if wide is not None:
         raw, wide_note = wide
         notes.append(wide_note)
+    else:
+        combined = _combine_year_and_period(raw, decimal)
+        if combined is not None:
+            raw, combined_note, time_parts = combined
+            notes.append(combined_note)
     frame, numbers = _typed_frame(raw, decimal)
     date_candidates = _date_candidates(raw, numbers)
     numeric_candidates = _numeric_candidates(raw, numbers, date_candidates)
+    if combined is not None:  # month numbers are time, not a target
+        numeric_candidates = [c for c in numeric_candidates if c not in time_parts]
     if wide is None:
         _refuse_partial_wide(raw, date_candidates)
     return Table(
@@ -1225,6 +1233,63 @@ def _reshape_wide(raw: pd.DataFrame, decimal: str) -> tuple[pd.DataFrame, str] |
 def _is_year_column(raw: pd.DataFrame, column: str) -> bool:
     cells = raw[column].astype(str).str.strip()
     return bool(cells.str.fullmatch(r"\d{4}(\.0*)?|").all())
+
+
+_YEAR_WORDS = {"year", "yr", "jahr", "annee", "année", "ano", "año", "anno"}
+_MONTH_WORDS = {"month", "mon", "monat", "mois", "mes", "mese", "maand"}
+_QUARTER_WORDS = {"quarter", "qtr", "quartal", "trimestre", "kwartaal"}
+
+
+def _words(name: str) -> set[str]:
+    return set(re.split(r"[^a-zà-ÿ]+", name.lower())) - {""}
+
+
+def _combine_year_and_period(
+    raw: pd.DataFrame, decimal: str
+) -> tuple[pd.DataFrame, str, tuple[str, str]] | None:
+    """A year column beside a month (1-12, Jan...) or quarter (1-4, Q1...) column -> one date column."""
+    year_col = next(
+        (c for c in raw.columns if _words(c) & _YEAR_WORDS and _is_year_column(raw, c)), None
+    )
+    if year_col is None:
+        return None
+    for column in raw.columns:
+        words = _words(column)
+        if column == year_col or not words & (_MONTH_WORDS | _QUARTER_WORDS):
+            continue
+        per_year = 12 if words & _MONTH_WORDS else 4
+        numbers = _period_numbers(raw[column], per_year)
+        if numbers is None:
+            continue
+        years = pd.to_numeric(raw[year_col], errors="coerce")
+        months = numbers if per_year == 12 else (numbers - 1) * 3 + 1
+        ok = years.notna() & months.notna()
+        dates = [
+            f"{int(y):04d}-{int(m):02d}-01" if good else ""
+            for y, m, good in zip(years, months, ok, strict=True)
+        ]
+        name = "date"
+        while name in raw.columns:
+            name += "_"
+        combined = raw.copy()
+        combined.insert(0, name, dates)
+        note = f"Columns '{year_col}' and '{column}' were combined into one date column '{name}'."
+        return combined, note, (year_col, column)
+    return None
+
+
+def _period_numbers(cells: pd.Series, per_year: int) -> pd.Series | None:
+    """Month (1-12, Jan, January) or quarter (1-4, Q1) numbers, or None if any cell is neither."""
+    text = cells.astype(str).str.strip()
+    blank = text.str.lower().isin(_MISSING_TOKENS)
+    numbers = pd.to_numeric(text.str.lstrip("Qq") if per_year == 4 else text, errors="coerce")
+    if per_year == 12:
+        named = text.map(_month_number)
+        numbers = numbers.where(numbers.notna(), pd.to_numeric(named, errors="coerce"))
+    valid = numbers.between(1, per_year) & (numbers == numbers.round())
+    if not (valid | blank).all() or not valid.any():
+        return None
+    return numbers.where(valid)
 
 
 def _refuse_partial_wide(raw: pd.DataFrame, date_candidates: list[str]) -> None:

@@ -735,3 +735,28 @@ def test_spaces_around_quoted_names_and_cells():
 def test_old_mac_line_endings():
     text = "date,value\r" + "\r".join(f"2020-{m:02d},{m}" for m in range(1, 13))
     np.testing.assert_allclose(load_series(text.encode()).values, np.arange(1, 13))
+
+
+MONTH_ABBREVIATIONS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                       "Dec"]
+
+
+@pytest.mark.parametrize(
+    ("header", "period", "freq"),
+    [
+        ("Year,Month,Sales", lambda i: str(i % 12 + 1), "MS"),
+        ("year,month,sales", lambda i: MONTH_ABBREVIATIONS[i % 12], "MS"),
+        ("Year,Quarter,Sales", lambda i: f"Q{i % 4 + 1}", "QS-JAN"),
+        ("Jahr,Quartal,Umsatz", lambda i: str(i % 4 + 1), "QS-JAN"),
+    ],
+)
+def test_year_and_month_or_quarter_columns_are_combined(header, period, freq):
+    per_year = 12 if freq == "MS" else 4
+    rows = [f"{2000 + i // per_year},{period(i)},{i * 3 % 7}" for i in range(30)]
+    table = read_csv((header + "\n" + "\n".join(rows)).encode())
+    assert table.date_candidates[0] == "date"
+    assert table.numeric_candidates == [header.split(",")[2]]
+    series = to_series(table)
+    assert (series.freq, series.date_col, len(series)) == (freq, "date", 30)
+    np.testing.assert_allclose(series.values[:3], [0, 3, 6])
+    assert any("were combined into one date column 'date'" in note for note in series.notes)
