@@ -516,11 +516,22 @@ def _decode(data: bytes, encoding: str | None, label: str) -> tuple[str, str, li
         text, used = _detect_encoding(data, label)
         if used == "latin-1":
             notes.append(
-                "The file is not UTF-8, so it was read as Latin-1 (Western European). "
+                "The file is not UTF-8, so it was read as Latin-1 (Western European, "
+                "Windows-1252). "
                 "If accented letters look wrong, choose the encoding by hand."
             )
+    if _encoding_name(used) == "latin-1":
+        text = text.translate(_WINDOWS_1252)
     _refuse_binary_text(text, label)
     return text, _encoding_name(used), notes
+
+
+# Files called Latin-1 are nearly always Windows-1252, which puts € – “ ” … where Latin-1 has
+# unused control codes; read those bytes the Windows way (undefined ones stay as they are).
+_WINDOWS_1252 = {
+    code: bytes([code]).decode("cp1252", errors="ignore") or chr(code)
+    for code in range(0x80, 0xA0)
+}
 
 
 def _detect_encoding(data: bytes, label: str) -> tuple[str, str]:

@@ -760,3 +760,10 @@ def test_year_and_month_or_quarter_columns_are_combined(header, period, freq):
     assert (series.freq, series.date_col, len(series)) == (freq, "date", 30)
     np.testing.assert_allclose(series.values[:3], [0, 3, 6])
     assert any("were combined into one date column 'date'" in note for note in series.notes)
+
+
+def test_windows_1252_euro_signs_are_read_as_currency():
+    text = monthly([f"{i},50 €" for i in range(1, 13)], sep=";", header=("Monat", "Preis"))
+    table = read_csv(text.encode("cp1252"))
+    assert table.encoding == "latin-1" and table.decimal == ","
+    np.testing.assert_allclose(to_series(table).values[:2], [1.5, 2.5])
