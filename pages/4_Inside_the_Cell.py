@@ -1,0 +1,260 @@
+"""Inside the cell: the three cells drawn, a trained cell's gates over time, and how far back
+each cell can remember.
+
+Training runs in worker jobs (core.cells:inside_task, core.memory:memory_task). The gates are
+recomputed here, in numpy, from the trained weights the job returned (core.cells.run_stack), so
+picking another input window redraws at once, with no TensorFlow in the app process.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.cells import INSIDE_TASK, InsideConfig, run_stack
+from core.config import CELL_NAMES, CELLS
+from core.errors import RNNLabError
+from core.memory import TASK as MEMORY_TASK
+from core.memory import MemoryConfig, gaps_up_to
+from ui import inside_view
+from ui.jobs import current_job, is_busy, start_job, training_panel
+from ui.loaders import SAMPLE_DIR, SAMPLES
+from ui.state import init
+
+INSIDE_KEY, MEMORY_KEY = "inside", "memory"
+SOURCES = {"echo": "Remember a symbol (synthetic task)", "series": "A sample time series"}
+CELL_ORDER = ("rnn", "lstm", "gru")
+
+
+def diagrams() -> None:
+    columns = st.columns(3, gap="medium")
+    for column, cell in zip(columns, CELL_ORDER, strict=True):
+        with column:
+            st.graphviz_chart(inside_view.DIAGRAMS[cell])
+            st.markdown(inside_view.EXPLANATIONS[cell])
+
+
+# ---------------------------------------------------------------------------------------------
+# A trained cell, looked inside
+
+
+def inside_settings(busy: bool) -> InsideConfig | None:
+    left, middle, right = st.columns(3)
+    with left:
+        source = st.radio("Train on", list(SOURCES), format_func=SOURCES.get, key="in_source",
+                          disabled=busy,
+                          help="The echo task: say which symbol came k steps before the end. "
+                          "A series: predict the next value from a window of past values.")
+        cell = st.selectbox("Cell", CELL_ORDER, index=1, format_func=CELL_NAMES.get,
+                            key="in_cell", disabled=busy, help="The kind of recurrent cell.")
+    with middle:
+        units = st.slider("Units", 1, 32, 8, key="in_units", disabled=busy,
+                          help="Size of the hidden state: one row per unit in the heatmaps.")
+        layers = st.slider("Layers", 1, 2, 1, key="in_layers", disabled=busy,
+                           help="Stacked cells: the second reads the first one's hidden states.")
+        epochs = st.slider("Epochs", 1, 100, 25, key="in_epochs", disabled=busy,
+                           help="Passes over the training data (a few seconds each at most).")
+    with right:
+        if source == "echo":
+            gap = st.slider("Gap k", 1, 30, 6, key="in_gap", disabled=busy,
+                            help="The answer is the symbol seen this many steps before the end.")
+            return InsideConfig(source="echo", cell=cell, units=units, num_layers=layers,
+                                epochs=epochs, gap=gap)
+        sample = st.selectbox("Series", list(SAMPLES), format_func=lambda s: SAMPLES[s].title,
+                              key="in_sample", disabled=busy, help="A bundled sample series.")
+        window = st.slider("Window", 2, 48, 12, key="in_window", disabled=busy,
+                           help="How many past values the model reads to predict the next one.")
+        return InsideConfig(source="series", cell=cell, units=units, num_layers=layers,
+                            epochs=epochs, window=window,
+                            path=str(SAMPLE_DIR / SAMPLES[sample].file))
+
+
+def show_inside(result: dict) -> None:
+    config = InsideConfig.from_dict(result["config"])
+    labels = result["labels"]
+    st.caption(
+        f"{CELL_NAMES[config.cell]}, {config.units} units, {config.num_layers} layer(s). The "
+        "gates below are recomputed from the trained weights; on every window the last hidden "
+        f"state matches Keras' own output to {result['keras_gap']:.1e}."
+    )
+    left, right = st.columns([3, 1])
+    with left:
+        index = st.selectbox("Input window", range(len(labels)), format_func=lambda i: labels[i],
+                             key="in_window_pick",
+                             help="Pick the input to follow through the cell, step by step.")
+    with right:
+        layer = 0
+        if len(result["weights"]) > 1:
+            layer = st.radio("Layer", range(len(result["weights"])),
+                             format_func=lambda i: f"layer {i + 1}", horizontal=True,
+                             key="in_layer_pick", help="Which stacked layer to look inside.")
+    window = result["windows"][index]
+    states = run_stack(result["weights"], window[None])[layer]
+    if config.source == "echo":
+        target_step = str(len(window) - config.gap)
+        predicted = "ABCDEFGHIJ"[int(result["predictions"][index].argmax())]
+        st.markdown(f"The answer is the symbol at step **{target_step}** (dotted line); the "
+                    f"model says **{predicted}**.")
+    else:
+        target_step = None
+    st.plotly_chart(inside_view.input_figure(window, result["input_names"], target_step),
+                    key=f"in-input-{index}", width="stretch")
+    names = inside_view.STATES_SHOWN[config.cell]
+    columns = st.columns(2)
+    for position, name in enumerate(names):
+        with columns[position % 2]:
+            st.plotly_chart(inside_view.state_figure(states[name][0], name),
+                            key=f"in-{name}-{index}-{layer}", width="stretch")
+    if config.cell == "lstm":
+        st.caption("Look for units whose forget gate stays bright (near 1) after the answer's "
+                   "step: they hold that symbol in the cell state until the end.")
+    elif config.cell == "gru":
+        st.caption("Look for units whose update gate stays bright (near 1) after the answer's "
+                   "step: they copy their state forward unchanged.")
+
+
+def inside_section() -> None:
+    busy = is_busy(INSIDE_KEY)
+    try:
+        config = inside_settings(busy)
+    except RNNLabError as error:
+        st.error(f"**These settings do not fit together.** {error}")
+        return
+    if st.button("Train this cell", key="in_train", type="primary", disabled=busy,
+                 help="Trains a small model in the background (seconds to a minute)."):
+        start_job(INSIDE_KEY, INSIDE_TASK, {"config": config.to_dict()})
+        st.rerun()
+    metrics = ("loss", "val_loss")
+    training_panel(INSIDE_KEY, metrics=metrics)
+    job = current_job(INSIDE_KEY)
+    if job is not None and job.result is not None:
+        show_inside(job.result)
+    elif job is None:
+        st.caption("Press **Train this cell** to train it; the gates appear here.")
+
+
+# ---------------------------------------------------------------------------------------------
+# How far back can each cell remember?
+
+
+def memory_settings(busy: bool) -> MemoryConfig | None:
+    left, right = st.columns([2, 1])
+    with left:
+        longest = st.slider("Longest gap k", 2, 60, 24, key="mem_longest", disabled=busy,
+                            help="The cells are trained on gaps from 1 up to this many steps.")
+    with right:
+        count = st.slider("How many gaps", 2, 6, 4, key="mem_count", disabled=busy,
+                          help="Gaps tried between 1 and the longest (one training per cell "
+                          "and gap).")
+    with st.expander("Training budget (the same for every cell)"):
+        b1, b2, b3 = st.columns(3)
+        units = b1.slider("Units", 2, 64, 16, key="mem_units", disabled=busy,
+                          help="Hidden state size of every cell.")
+        epochs = b2.slider("Epochs", 1, 60, 20, key="mem_epochs", disabled=busy,
+                           help="Passes over the training sequences, per cell and gap.")
+        samples = b3.select_slider("Training sequences", [64, 128, 256, 512, 1024], 512,
+                                   key="mem_samples", disabled=busy,
+                                   help="Random sequences each cell learns from.")
+    config = MemoryConfig(longest_gap=longest, gap_count=count, units=units, epochs=epochs,
+                          samples=samples)
+    runs = len(gaps_up_to(longest, count)) * len(CELLS)
+    st.caption(f"{runs} small trainings: gaps {gaps_up_to(longest, count)} for each cell. "
+               "With 4 symbols, guessing is right 25% of the time.")
+    return config
+
+
+@st.fragment(run_every=1.0)
+def memory_progress() -> None:
+    job = current_job(MEMORY_KEY)
+    if job is None:
+        return
+    snapshot = job.snapshot()
+    draw_memory_progress(job, snapshot)
+    if snapshot.finished and not st.session_state.get("_mem_shown"):
+        st.session_state["_mem_shown"] = True
+        st.rerun()
+
+
+def draw_memory_progress(job, snapshot) -> None:
+    if not snapshot.finished:
+        total = snapshot.epochs or 1
+        st.progress(min(snapshot.epoch / total, 1.0),
+                    text=f"{snapshot.message} ({snapshot.epoch} of {snapshot.epochs or '?'} done)")
+        st.button("Stop", key=f"mem-stop-{job.id}", on_click=job.stop,
+                  help="Stops after the current training; what is done so far is kept.")
+    elif snapshot.state.value == "failed":
+        st.error(snapshot.message)
+    if snapshot.logs:
+        chance = 1.0 / MemoryConfig().symbols
+        st.plotly_chart(inside_view.accuracy_figure(list(snapshot.logs), chance),
+                        key=f"mem-accuracy-{job.id}-{snapshot.epoch}", width="stretch")
+
+
+def memory_section() -> None:
+    busy = is_busy(MEMORY_KEY)
+    st.markdown(
+        "Each sequence is made of random symbols (A, B, C, D). The question at the end: **which "
+        "symbol came k steps ago?** Everything after it is distraction. The three cells get the "
+        "same small budget; watch the accuracy fall as k grows, then see how far back the "
+        "learning signal reaches."
+    )
+    config = memory_settings(busy)
+    if st.button("Train the three cells", key="mem_train", type="primary", disabled=busy,
+                 help="Trains SimpleRNN, LSTM and GRU on every gap, in the background."):
+        start_job(MEMORY_KEY, MEMORY_TASK, {"config": config.to_dict()})
+        st.session_state["_mem_shown"] = False
+        st.rerun()
+    job = current_job(MEMORY_KEY)
+    if job is None:
+        st.caption("Press **Train the three cells**: the accuracy plot fills in as each "
+                   "training ends.")
+        return
+    if job.state.finished:
+        draw_memory_progress(job, job.snapshot())
+    else:
+        memory_progress()
+    if job.result is None:
+        return
+    result = job.result
+    st.dataframe(memory_table(result), hide_index=True)
+    which = st.radio("Gradient", ["after", "before"], horizontal=True, key="mem_which",
+                     format_func={"after": "after training", "before": "before training"}.get,
+                     help="The gradient of the loss with respect to each input step, on new "
+                     "sequences.")
+    st.plotly_chart(inside_view.gradient_figure(result["gradients"], which),
+                    key=f"mem-gradient-{job.id}-{which}", width="stretch")
+    st.caption(
+        f"Gap k = {result['gradient_gap']}: the symbol to remember is the leftmost point. A line "
+        "that drops steeply to the left means the learning signal fades before it reaches the "
+        "inputs that matter: that is the vanishing gradient. These are measured on this run; "
+        "with another seed or budget the numbers move, so compare the shapes, not the decimals."
+    )
+
+
+def memory_table(result: dict):
+    import pandas as pd
+
+    rows = {}
+    for run in result["runs"]:
+        rows.setdefault(run["k"], {"gap k": run["k"]})[CELL_NAMES[run["cell"]]] = (
+            f"{run['accuracy']:.0%}")
+    return pd.DataFrame(list(rows.values()))
+
+
+def main() -> None:
+    init(title="Inside the cell · RNN Lab")
+    st.title("Inside the cell")
+    st.markdown(
+        "Recurrent cells read a sequence one step at a time and keep a memory of it. Here you can "
+        "see how each of the three cells does it, watch the gates of a cell you train yourself, "
+        "and measure how far back each cell can remember."
+    )
+    st.header("1. Three cells", anchor="cells")
+    diagrams()
+    st.header("2. Watch a trained cell", anchor="watch")
+    inside_section()
+    st.header("3. How far back can it remember?", anchor="memory")
+    memory_section()
+
+
+if __name__ == "__main__":
+    main()

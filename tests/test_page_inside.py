@@ -1,0 +1,96 @@
+"""AppTest of the Inside the cell page (pages/4_Inside_the_Cell.py) on tiny settings."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import job_of, page, run_until_finished, texts
+
+from ui.jobs import job_manager
+
+PAGE = "pages/4_Inside_the_Cell.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_ui_workers():
+    yield
+    job_manager().shutdown()
+    job_manager.clear()
+
+
+def test_page_draws_the_three_cells_without_training():
+    at = page(PAGE)
+    assert not at.exception and not at.error
+    assert [header.value for header in at.header] == [
+        "1. Three cells", "2. Watch a trained cell", "3. How far back can it remember?"]
+    assert len(at.get("graphviz_chart")) == 3
+    words = " ".join(texts(at.markdown))
+    assert "forget gate" in words and "update gate" in words
+    assert job_of(at, "inside") is None and job_of(at, "memory") is None
+
+
+def test_every_control_has_a_help_text():
+    at = page(PAGE)
+    widgets = [*at.radio, *at.selectbox, *at.slider, *at.select_slider, *at.button]
+    assert [widget.label for widget in widgets if not widget.help] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell,gates", [("lstm", 5), ("gru", 4)])
+def test_a_tiny_trained_cell_shows_its_gates(cell, gates):
+    at = page(PAGE)
+    at.selectbox(key="in_cell").set_value(cell)
+    at.slider(key="in_units").set_value(2)
+    at.slider(key="in_epochs").set_value(1)
+    at.slider(key="in_gap").set_value(2)
+    at.run()
+    at.button(key="in_train").click().run()
+    run_until_finished(at, "inside", timeout=300)
+    assert not at.exception and not at.error
+    assert "matches Keras' own output" in " ".join(texts(at.caption))
+    charts = at.get("plotly_chart")
+    # the loss curve, the input window, and one heatmap per state
+    assert len(charts) == 2 + gates
+    # another window: redrawn in-process from the weights, no new job
+    job = job_of(at, "inside")
+    at.selectbox(key="in_window_pick").set_value(5).run()
+    assert not at.exception and job_of(at, "inside") is job
+    assert "sequence 6" in at.selectbox(key="in_window_pick").format_func(5)
+
+
+@pytest.mark.slow
+def test_a_tiny_series_model_with_two_layers():
+    at = page(PAGE)
+    at.radio(key="in_source").set_value("series").run()
+    at.selectbox(key="in_sample").set_value("lynx")
+    at.selectbox(key="in_cell").set_value("rnn")
+    at.slider(key="in_units").set_value(2)
+    at.slider(key="in_layers").set_value(2)
+    at.slider(key="in_epochs").set_value(1)
+    at.slider(key="in_window").set_value(4)
+    at.run()
+    at.button(key="in_train").click().run()
+    run_until_finished(at, "inside", timeout=300)
+    assert not at.exception and not at.error
+    at.radio(key="in_layer_pick").set_value(1).run()
+    assert not at.exception
+    assert at.selectbox(key="in_window_pick").format_func(0).startswith("1821")
+
+
+@pytest.mark.slow
+def test_memory_experiment_on_a_tiny_budget():
+    at = page(PAGE)
+    at.slider(key="mem_longest").set_value(2)
+    at.slider(key="mem_count").set_value(2)
+    at.slider(key="mem_units").set_value(2)
+    at.slider(key="mem_epochs").set_value(1)
+    at.select_slider(key="mem_samples").set_value(64)
+    at.run()
+    at.button(key="mem_train").click().run()
+    run_until_finished(at, "memory", timeout=300)
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["gap k", "SimpleRNN", "LSTM", "GRU"]
+    assert list(table["gap k"]) == [1, 2]
+    at.radio(key="mem_which").set_value("before").run()
+    assert not at.exception
+    assert "vanishing gradient" in " ".join(texts(at.caption))
