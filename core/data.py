@@ -966,7 +966,7 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
     for special in (_quarter_times, _week_times):
         if special(sample) is not None:
             return special(text)
-    best: tuple[float, float, str] | None = None
+    best: tuple[float, tuple[float, float], str] | None = None
     for fmt in _DATE_FORMATS:
         parsed = _to_datetime(sample, fmt)
         ok = float(parsed.notna().mean())
@@ -1087,13 +1087,25 @@ def _fractional_years(numbers: np.ndarray, name: str) -> pd.DatetimeIndex | None
     return None
 
 
-def _regularity(parsed: pd.Series) -> float:
-    """Share of steps equal to the most common step once sorted: higher is more regular."""
+def _regularity(parsed: pd.Series) -> tuple[float, float]:
+    """How regular the times are once sorted: (share of the most common step, median step).
+
+    Steps of 28-31 days count as one step (a month), likewise quarters and years. The median
+    breaks ties between two readings of ambiguous dates: 01/02/2020, 01/03/2020... is either
+    monthly (day first) or daily (month first); the monthly reading is the likelier one.
+    """
     stamps = parsed.dropna().sort_values().drop_duplicates()
     if len(stamps) < 3:
-        return 0.0
+        return 0.0, 0.0
     steps = np.diff(stamps.to_numpy().astype(np.int64))
-    return Counter(steps.tolist()).most_common(1)[0][1] / len(steps)
+    days = steps / (86_400 * 10**9)
+    kinds = np.select(
+        [(days >= 28) & (days <= 31), (days >= 89) & (days <= 92), (days >= 365) & (days <= 366)],
+        [-1, -2, -3],
+        default=steps,
+    )
+    share = Counter(kinds.tolist()).most_common(1)[0][1] / len(steps)
+    return share, float(np.median(steps))
 
 
 def _date_candidates(raw: pd.DataFrame, numbers: dict[str, np.ndarray]) -> list[str]:

@@ -767,3 +767,15 @@ def test_windows_1252_euro_signs_are_read_as_currency():
     table = read_csv(text.encode("cp1252"))
     assert table.encoding == "latin-1" and table.decimal == ","
     np.testing.assert_allclose(to_series(table).values[:2], [1.5, 2.5])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "periods"),
+    [("%d/%m/%Y", 12), ("%d/%m/%Y", 36), ("%m/%d/%Y", 12), ("%m/%d/%Y", 36), ("%d.%m.%Y", 12)],
+)
+def test_ambiguous_day_month_order_prefers_the_monthly_reading(fmt, periods):
+    months = pd.date_range("2020-01-01", periods=periods, freq="MS")
+    text = "date;value\n" + "\n".join(f"{m.strftime(fmt)};{i}" for i, m in enumerate(months))
+    series = load_series(text.encode())
+    assert series.freq == "MS" and len(series) == periods
+    assert series.time[-1] == months[-1]
