@@ -53,7 +53,8 @@ class Config:
                 low, high = self.RANGES[field.name]
                 if not low <= value <= high:
                     raise ConfigError(
-                        f"Setting '{field.name}' must be between {low:g} and {high:g}; "
+                        f"Setting '{field.name}' must be between {_number(low)} and "
+                        f"{_number(high)}; "
                         f"received {_short(value)}."
                     )
             if field.name in self.CHOICES and value not in self.CHOICES[field.name]:
@@ -95,19 +96,38 @@ class Config:
 
     @classmethod
     def from_json(cls, text: str | bytes):
+        if not isinstance(text, str | bytes | bytearray):
+            raise ConfigError(
+                f"Settings must be JSON text; received {type(text).__name__}. "
+                "Use a settings file downloaded from RNN Lab."
+            )
         if len(text) > MAX_SETTINGS_BYTES:
             raise ConfigError(
                 f"The settings file is {len(text):,} bytes; a settings file from RNN Lab is under "
                 f"{MAX_SETTINGS_BYTES // 1024} KiB. Use a settings file downloaded from RNN Lab."
             )
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise ConfigError(
-                f"The settings file is not valid JSON ({_short(error)}). "
+                f"The settings file is not valid JSON ({_short(str(error))}). "
                 "Use a settings file downloaded from RNN Lab."
             ) from error
         return cls.from_dict(data)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a field given twice (which value would count is ambiguous)."""
+    data: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in data:
+            raise ValueError(f"the field {_short(name)!r} appears twice")
+        data[name] = value
+    return data
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if float(value).is_integer() and abs(value) >= 1e4 else f"{value:g}"
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -305,3 +305,17 @@ def test_any_bytes_or_text_give_a_config_or_a_configerror(raw):
         ForecastConfig.from_json(raw)
     except ConfigError as error:
         assert str(error)
+
+
+def test_a_field_given_twice_is_refused():
+    _refused(ForecastConfig, '{"units": 10, "units": 20}', "units", "twice")
+
+
+@pytest.mark.parametrize("value", [None, 42, ["units"]])
+def test_settings_that_are_not_text_are_refused(value):
+    _refused(ForecastConfig, value, "JSON text")
+
+
+def test_range_messages_write_large_bounds_in_full():
+    message = _refused(ForecastConfig, '{"seed": -1}', "2,147,483,647")
+    assert "e+09" not in message
