@@ -228,7 +228,7 @@ def _read_csv(
         raw, wide_note = wide
         notes.append(wide_note)
     else:
-        combined = _combine_year_and_period(raw, decimal)
+        combined = _combine_year_and_period(raw, decimal) or _combine_date_and_clock(raw)
         if combined is not None:
             raw, combined_note, time_parts = combined
             notes.append(combined_note)
@@ -959,6 +959,8 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
     sample = present.iloc[:: max(1, len(present) // 500)][:500]
     if not sample.str.contains(r"[^\d\s]", regex=True).all():
         return None
+    if sample.str.fullmatch(_CLOCK).all():
+        return None  # times of day alone ("10:30") are not dates; see _combine_date_and_clock
     if sample.str.contains(_TIME_OF_DAY).any():
         # Keep the wall-clock time a file shows; a UTC offset would shift dates across midnight.
         text = text.str.replace(_ZONE, "", regex=True)
@@ -985,6 +987,7 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
 
 
 _TIME_OF_DAY = re.compile(r"\d:\d\d")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?")
 _ZONE = re.compile(r"(?<=\d)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$")
 
 
@@ -1298,6 +1301,34 @@ def _combine_year_and_period(
         combined.insert(0, name, dates)
         note = f"Columns '{year_col}' and '{column}' were combined into one date column '{name}'."
         return combined, note, (year_col, column)
+    return None
+
+
+def _combine_date_and_clock(raw: pd.DataFrame) -> tuple[pd.DataFrame, str, tuple[str, str]] | None:
+    """A date column beside a time-of-day column ("2020-01-31", "10:30") -> one date-time column."""
+    clock_col = None
+    for column in raw.columns:
+        cells = raw[column].astype(str).str.strip()
+        present = cells[~cells.str.lower().isin(_MISSING_TOKENS)]
+        if len(present) and present.str.fullmatch(_CLOCK).all():
+            clock_col = column
+            break
+    if clock_col is None:
+        return None
+    for column in raw.columns:
+        if column == clock_col:
+            continue
+        joined = raw[column].astype(str).str.strip() + " " + raw[clock_col].astype(str).str.strip()
+        parsed = _parse_times(joined.iloc[:5000], None, column)
+        if parsed is None or (parsed.notna().mean() < 0.9):
+            continue
+        name = "datetime"
+        while name in raw.columns:
+            name += "_"
+        combined = raw.copy()
+        combined.insert(0, name, joined)
+        note = f"Columns '{column}' and '{clock_col}' were combined into one date-time column '{name}'."
+        return combined, note, (column, clock_col)
     return None
 
 

@@ -779,3 +779,15 @@ def test_ambiguous_day_month_order_prefers_the_monthly_reading(fmt, periods):
     series = load_series(text.encode())
     assert series.freq == "MS" and len(series) == periods
     assert series.time[-1] == months[-1]
+
+
+def test_date_and_time_of_day_columns_are_combined():
+    stamps = pd.date_range("2020-03-01", periods=48, freq="h")
+    text = "Date,Time,Load\n" + "\n".join(
+        f"{t:%Y-%m-%d},{t:%H:%M},{i % 5}" for i, t in enumerate(stamps)
+    )
+    table = read_csv(text.encode())
+    assert table.date_candidates[0] == "datetime" and "Time" not in table.date_candidates
+    series = to_series(table)
+    assert (series.freq, series.season, len(series)) == ("h", 24, 48)
+    assert series.time[-1] == stamps[-1]
