@@ -930,7 +930,7 @@ def _id_like(name: str, values: np.ndarray, first: bool) -> bool:
 _TIME_WORDS = {
     "date", "time", "day", "month", "year", "period", "week", "quarter", "ds", "timestamp",
     "datetime", "yr", "dt", "jahr", "monat", "datum", "fecha", "annee", "année", "mois", "anno",
-    "mes", "ano", "año", "tag", "zeit", "hour", "jour", "data",
+    "mes", "ano", "año", "tag", "zeit", "hour", "jour",
 }
 _DATE_FORMATS = (
     "ISO8601", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y.%m.%d", "%d-%m-%Y",
