@@ -68,9 +68,12 @@ def test_random_bytes_raise_only_input_errors(raw):
     quote=st.booleans(),
     give_sep=st.booleans(),
     decimal=st.sampled_from([None, ".", ","]),
+    read_as=st.sampled_from([None, None, "utf-8", "utf-16", "latin-1"]),
+    missing=st.sampled_from(["interpolate", "ffill", "zero", "drop"]),
+    target=st.sampled_from([None, None, "value", "other", "date", "column_2", "nope"]),
 )
 def test_random_ragged_tables_raise_only_input_errors(
-    rows, sep, encoding, header, quote, give_sep, decimal
+    rows, sep, encoding, header, quote, give_sep, decimal, read_as, missing, target
 ):
     def cell(text: str) -> str:
         return '"' + text.replace('"', '""') + '"' if quote else text
@@ -79,7 +82,8 @@ def test_random_ragged_tables_raise_only_input_errors(
     if header:
         lines.insert(0, sep.join(["date", "value", "other"]))
     raw = "\n".join(lines).encode(encoding, errors="replace")
-    override = {"sep": sep if give_sep else None}
+    override = {"sep": sep if give_sep else None, "encoding": read_as, "missing": missing,
+                "target": target}
     if decimal != sep:
         override["decimal"] = decimal
     _check_outcome(lambda: load_series(raw, **override))
