@@ -1,5 +1,7 @@
 """The seed's two examples: their data exactly, and sensible answers after training."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,60 @@ def test_i_love_suggests_deep_or_machine(tmp_path):
     assert top[0] in ("deep", "machine")
     assert set(top[:2]) == {"deep", "machine"}  # the two continuations the corpus holds
     assert result["pairs"] == 13
+
+
+HOME_SECTION = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+from ui.seed_examples import show_seed_examples
+from ui.state import init
+
+if __name__ == "__main__":  # spawn workers import this script again: draw nothing there
+    init()
+    show_seed_examples()
+"""
+
+
+def _home_section(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    script = tmp_path / "home_section.py"
+    script.write_text(HOME_SECTION, encoding="utf-8")
+    # page links are resolved against the entry script's folder, as for app.py
+    (tmp_path / "pages").symlink_to(Path(__file__).resolve().parents[1] / "pages")
+    return AppTest.from_file(str(script), default_timeout=60).run()
+
+
+@pytest.fixture()
+def ui_workers():
+    yield
+    from ui.jobs import job_manager
+
+    job_manager().shutdown()
+    job_manager.clear()
+
+
+def test_home_section_shows_both_examples_without_training(ui_workers, tmp_path):
+    at = _home_section(tmp_path)
+    assert not at.exception
+    titles = " ".join(str(m.value) for m in at.markdown)
+    assert "Sum of the previous two numbers" in titles and "I love" in titles
+    assert at.button(key="run-seed-sum").help and at.button(key="run-seed-love").help
+
+
+@pytest.mark.slow
+def test_home_section_runs_both_examples(ui_workers, tmp_path):
+    from app_helpers import run_until_finished
+
+    at = _home_section(tmp_path)
+    at.button(key="run-seed-sum").click().run()
+    at.button(key="run-seed-love").click().run()
+    run_until_finished(at, "seed-sum", timeout=300)
+    run_until_finished(at, "seed-love", timeout=300)
+    assert not at.exception and not at.error
+    answer = float(at.metric[0].value)
+    assert abs(answer - 11.0) <= SUM_TOLERANCE
+    words = " ".join(str(m.value) for m in at.markdown)
+    assert "After **“I love”** it suggests: **deep**" in words or \
+        "After **“I love”** it suggests: **machine**" in words
+    assert len(at.get("plotly_chart")) == 2  # one loss curve each
