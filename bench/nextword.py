@@ -1,0 +1,130 @@
+"""Benchmark of next-word prediction with default settings: the network against a Kneser-Ney trigram.
+
+    python bench/nextword.py                          # 4 tinyshakespeare slices + bundled corpus, LSTM
+    python bench/nextword.py --cells lstm gru rnn --words 7000 --offsets 0 500000
+    python bench/nextword.py --set units=64 --set context=12   # any NextWordConfig field
+
+Each corpus goes through `core.nextword.train_and_evaluate`, the protocol of `python -m core
+nextword`: default tokenisation, the last 10% of the words held out, vocabulary = training words
+seen at least twice, everything else `<unk>` (still a word to predict). The table gives top-1 /
+top-5 accuracy and perplexity over every held-out word for the network and for the Kneser-Ney
+trigram on the same split, and the seconds of the whole run (training + both evaluations;
+TensorFlow's import is excluded and printed once above the table). The machine is shared: compare
+figures measured in one run, and treat seconds as noisy.
+
+tinyshakespeare is read from ../shared/data (never copied into the project); a slice starts at
+the first line after a character offset and takes whole lines up to about `--words` words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHAKESPEARE = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
+BUNDLED = sorted((ROOT / "sample_data").glob("corpus_*.txt"))
+OFFSETS = (0, 300_000, 600_000, 900_000)
+
+
+def shakespeare_slice(offset: int, words: int) -> str:
+    """Whole lines of tinyshakespeare from the first line after `offset`, about `words` words."""
+    from core.text import tokenize
+
+    text = SHAKESPEARE.read_text(encoding="utf-8")
+    start = text.find("\n", offset) + 1 if offset else 0
+    lines, count = [], 0
+    for line in text[start:].splitlines(keepends=True):
+        if count >= words:
+            break
+        lines.append(line)
+        count += len(tokenize(line))
+    return "".join(lines)
+
+
+def corpora(words: int, offsets: list[int]) -> list[tuple[str, str]]:
+    found = []
+    if SHAKESPEARE.exists():
+        found += [(f"shakespeare@{offset}", shakespeare_slice(offset, words)) for offset in offsets]
+    else:
+        print(f"skipping tinyshakespeare: {SHAKESPEARE} not found", file=sys.stderr)
+    found += [(path.name, path.read_text(encoding="utf-8")) for path in BUNDLED]
+    return found
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    import json
+
+    overrides = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            overrides[name] = json.loads(value)
+        except ValueError:
+            overrides[name] = value
+    return overrides
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", nargs="+", default=["lstm"], choices=["lstm", "gru", "rnn"])
+    parser.add_argument("--words", type=int, default=7000, help="words per Shakespeare slice")
+    parser.add_argument("--offsets", nargs="+", type=int, default=list(OFFSETS))
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a NextWordConfig default (JSON value)")
+    parser.add_argument("--out", type=Path, help="also write the table (Markdown) to this file")
+    args = parser.parse_args()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    started = time.perf_counter()
+    import keras  # noqa: F401 - measured apart from the runs
+
+    print(f"TensorFlow + Keras import: {time.perf_counter() - started:.1f} s")
+
+    from core.config import NextWordConfig
+    from core.nextword import train_and_evaluate
+    from core.text import tokenize
+    from core.training import set_seed
+
+    overrides = parse_overrides(args.set)
+    header = ("| corpus | cell | words | vocab | unk | model top1 | KN top1 | model top5 | KN top5 "
+              "| model ppl | KN ppl | epochs | seconds | beats KN |")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    print(*lines, sep="\n", flush=True)
+    wins = total = 0
+    for name, text in corpora(args.words, args.offsets):
+        tokens = tokenize(text)
+        for cell in args.cells:
+            config = NextWordConfig(cell=cell, **overrides)
+            set_seed(config.seed)
+            _, metrics = train_and_evaluate(tokens, config)
+            base = metrics["baseline"]
+            beats = (metrics["top1"] > base["top1"] and metrics["top5"] > base["top5"]
+                     and metrics["perplexity"] < base["perplexity"])
+            wins += beats
+            total += 1
+            line = (
+                f"| {name} | {cell} | {len(tokens):,} | {metrics['vocab_size']} "
+                f"| {metrics['unknown_share']:.1%} "
+                f"| {metrics['top1']:.3f} | {base['top1']:.3f} "
+                f"| {metrics['top5']:.3f} | {base['top5']:.3f} "
+                f"| {metrics['perplexity']:.1f} | {base['perplexity']:.1f} "
+                f"| {metrics['epochs_run']} (best {metrics['best_epoch']}) "
+                f"| {metrics['seconds']:.1f} | {'yes' if beats else 'no'} |"
+            )
+            lines.append(line)
+            print(line, flush=True)
+    summary = f"\nThe network beat the Kneser-Ney trigram on all three figures in {wins} of {total} runs."
+    print(summary)
+    if overrides:
+        print(f"Settings changed from the defaults: {overrides}")
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n" + summary + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,542 @@
+"""Next-word prediction: a word-level language model with an RNN cell, and its evaluation.
+
+The protocol (the same for the page, the command line and the benchmark):
+- words as in `core.text.tokenize`; the last 10% of the words are held out for testing;
+- the vocabulary is the training words seen at least `min_count` times (2 by default); every
+  other word is `<unk>`, which still counts as a word to predict;
+- each training example is a sliding window of the `context` previous words (left-padded at the
+  start of the text: the seed's growing prefixes) and the word that follows;
+- early stopping watches the last 10% of the training part (never the test words);
+- the held-out figures are top-1 / top-5 accuracy and perplexity over every test word, computed
+  the same way for the network and for a Kneser-Ney trigram built on the same split.
+
+The network: an embedding, one or more SimpleRNN / LSTM / GRU layers and a softmax over the
+vocabulary. Two small things make it learn from a few thousand words instead of memorising them:
+word dropout (a share of the context words is hidden as `<unk>` in each training step) and a
+shortcut that also hands the last word's embedding to the softmax, so that frequent word pairs
+are learnt in a few epochs while the recurrent layers add what the longer context says.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.config import NextWordConfig
+from core.errors import ConfigError, InputError, JobStopped, TrainingError
+from core.jobs import JobContext
+from core.ngram import KneserNey, score_distributions
+from core.text import (
+    PAD_ID,
+    UNK_ID,
+    Corpus,
+    Vocabulary,
+    corpus_tokens,
+    decode_text,
+    join_words,
+    tokenize,
+)
+from core.training import FitSettings, fit, set_seed
+
+TASK = "core.nextword:nextword_task"
+HOLDOUT = 0.1  # share of the words held out for testing (the issue's protocol)
+VALIDATION = 0.1  # share of the training words, at its end, that early stopping watches
+MIN_VALIDATION_WORDS = 200  # below this, no validation slice: training watches its own loss
+BASELINE_ORDER = 3
+
+CONFIG_FILE = "config.json"
+VOCABULARY_FILE = "vocabulary.json"
+WEIGHTS_FILE = "model.weights.h5"
+METRICS_FILE = "metrics.json"
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """A corpus encoded with the training vocabulary: ids[:test_start] train, the rest test."""
+
+    vocab: Vocabulary
+    ids: np.ndarray
+    test_start: int
+
+    @property
+    def train_words(self) -> int:
+        return self.test_start
+
+    @property
+    def test_words(self) -> int:
+        return len(self.ids) - self.test_start
+
+
+def split_corpus(tokens: Sequence[str], min_count: int = 2, max_vocab: int = 10_000) -> Split:
+    """Hold out the last 10% of the words; build the vocabulary on the rest."""
+    test_words = max(1, int(round(len(tokens) * HOLDOUT)))
+    test_start = len(tokens) - test_words
+    if test_start < 2:
+        raise InputError(
+            f"The text has {len(tokens)} words: too few to train and test. Use a longer text."
+        )
+    vocab = Vocabulary.build(tokens[:test_start], min_count=min_count, max_size=max_vocab)
+    if vocab.size < 2:
+        raise InputError(
+            f"No word appears {min_count} times or more in the training part of the text, so "
+            "there is nothing to learn. Use a longer text or set the minimum word count to 1."
+        )
+    return Split(vocab=vocab, ids=vocab.encode(tokens), test_start=test_start)
+
+
+def make_windows(
+    ids: Sequence[int], context: int, start: int = 1, stop: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (the `context` ids before each target, left-padded with 0) and targets ids[start:stop].
+
+    `make_windows([5, 6, 7, 8], 2)` gives `[0, 5] -> 6`, `[5, 6] -> 7`, `[6, 7] -> 8`.
+    """
+    ids = np.asarray(ids, dtype="int32")
+    stop = len(ids) if stop is None else stop
+    if context < 1:
+        raise ConfigError(f"The context must be 1 word or more; received {context}.")
+    start = max(start, 0)
+    count = max(stop - start, 0)
+    padded = np.concatenate([np.zeros(context, dtype="int32"), ids])
+    # row r holds padded[start + r : start + r + context] = the `context` ids before ids[start + r]
+    rows = np.arange(count)[:, None] + start + np.arange(context)[None, :]
+    return padded[rows].reshape(count, context), ids[start:stop].copy()
+
+
+def prompt_ids(prompt: str | Sequence[str], vocab: Vocabulary, context: int,
+               keep_punctuation: bool = False) -> np.ndarray:
+    """The last `context` ids of a prompt, left-padded; unknown words become `<unk>`."""
+    words = tokenize(prompt, keep_punctuation) if isinstance(prompt, str) else list(prompt)
+    ids = vocab.encode(words)[-context:]
+    window = np.zeros(context, dtype="int32")
+    if len(ids):
+        window[-len(ids) :] = ids
+    return window
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampling and metrics (pure helpers)
+
+
+def sample_next(
+    proba: np.ndarray,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    rng: np.random.Generator | None = None,
+) -> int:
+    """Draw an id from `proba` sharpened by `temperature` and cut to the `top_k` most likely.
+
+    A temperature near 0 or a top_k of 1 gives the arg-max (ties to the lower id).
+    """
+    proba = np.asarray(proba, dtype="float64")
+    if temperature < 0:
+        raise ConfigError(f"The temperature must be 0 or more; received {temperature}.")
+    if top_k == 1 or temperature < 1e-3:
+        return int(np.argmax(proba))
+    logits = np.log(np.maximum(proba, 1e-300)) / temperature
+    logits[proba <= 0] = -np.inf
+    if top_k and top_k < len(proba):
+        cutoff = np.sort(logits)[-top_k]
+        logits[logits < cutoff] = -np.inf
+    logits -= logits.max()
+    weights = np.exp(logits)
+    rng = rng or np.random.default_rng()
+    return int(rng.choice(len(proba), p=weights / weights.sum()))
+
+
+def renormalise(proba: np.ndarray) -> np.ndarray:
+    """Zero the padding column and rescale so each row sums to 1 over the real tokens."""
+    proba = np.array(proba, dtype="float64")
+    proba[..., PAD_ID] = 0.0
+    return proba / proba.sum(axis=-1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The network
+
+
+def build_network(config: NextWordConfig, vocab_len: int):
+    """Embedding -> word dropout -> RNN layers -> softmax, with the last-word shortcut."""
+    import keras
+
+    cell = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
+    inputs = keras.Input((config.context,), dtype="int32", name="context")
+    embedding = keras.layers.Embedding(vocab_len, config.embedding_dim, name="embedding")
+    hidden = embedding(WordDropout(config.word_dropout, seed=config.seed)(inputs))
+    last_word = keras.layers.Lambda(lambda x: x[:, -1, :], name="last_word")(hidden)
+    hidden = keras.layers.Dropout(config.dropout, seed=config.seed)(hidden)
+    for layer in range(config.num_layers):
+        hidden = cell[config.cell](
+            config.units, return_sequences=layer < config.num_layers - 1, name=f"rnn_{layer + 1}"
+        )(hidden)
+        hidden = keras.layers.Dropout(config.dropout, seed=config.seed + layer + 1)(hidden)
+    if config.shortcut:
+        last_word = keras.layers.Dropout(config.dropout, seed=config.seed + 99)(last_word)
+        hidden = keras.layers.Concatenate(name="state_and_last_word")([hidden, last_word])
+    outputs = keras.layers.Dense(vocab_len, activation="softmax", name="next_word")(hidden)
+    return keras.Model(inputs, outputs, name=f"nextword_{config.cell}")
+
+
+def _word_dropout_layer():
+    import keras
+
+    class _WordDropout(keras.layers.Layer):
+        """In training, replaces each input id (padding aside) by `<unk>` with probability `rate`."""
+
+        def __init__(self, rate: float, seed: int = 0, **kwargs):
+            super().__init__(**kwargs)
+            self.rate = float(rate)
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, ids, training=False):
+            if not training or self.rate <= 0:
+                return ids
+            ops = keras.ops
+            hide = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < self.rate
+            hide = ops.logical_and(hide, ops.not_equal(ids, PAD_ID))
+            return ops.where(hide, ops.full_like(ids, UNK_ID), ids)
+
+    return _WordDropout
+
+
+def _weight_average_callback(decay: float = 0.99, keep_at_end: bool = False):
+    """Validate and keep the running average of the weights (Polyak averaging), not the last step.
+
+    The average of the weights over the last hundred or so steps predicts held-out words better
+    than any single step on small corpora. The average is swapped in before each validation and
+    stays in the model at the end of the epoch (so that best-weights keeping stores it); the raw
+    weights come back at the start of the next epoch.
+    """
+    import keras
+
+    class WeightAverage(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.average = None
+            self.raw = None
+            self.steps = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            weights = self.model.get_weights()
+            self.steps += 1
+            if self.average is None:
+                self.average = weights
+                return
+            rate = min(decay, (1 + self.steps) / (10 + self.steps))
+            self.average = [rate * a + (1 - rate) * w for a, w in zip(self.average, weights, strict=True)]
+
+        def on_test_begin(self, logs=None):
+            if self.average is not None and self.raw is None:
+                self.raw = self.model.get_weights()
+                self.model.set_weights(self.average)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if self.raw is not None:
+                self.model.set_weights(self.raw)
+                self.raw = None
+
+        def on_train_end(self, logs=None):
+            if keep_at_end and self.average is not None:
+                self.model.set_weights(self.average)
+
+    return WeightAverage()
+
+
+def WordDropout(rate: float, seed: int = 0):  # noqa: N802 - reads like the Keras layer it builds
+    return _word_dropout_layer()(rate, seed=seed, name="word_dropout")
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+
+
+class NextWordModel:
+    """A trained next-word network with its vocabulary (fit / predict_proba / suggest / generate)."""
+
+    def __init__(self, config: NextWordConfig | None = None):
+        self.config = config or NextWordConfig()
+
+    # -- learning
+
+    def fit(
+        self,
+        ids: np.ndarray,
+        vocab: Vocabulary,
+        context: JobContext | None = None,
+    ) -> NextWordModel:
+        """Train on the id stream `ids` (the training part); early stopping watches its last 10%.
+
+        Training windows end before the validation slice; the validation loss is taken over the
+        slice's words that training has seen as a target (a word first met there has no chance
+        yet and would only add noise to the stopping signal). Once stopped, the best (averaged)
+        weights get one more epoch over the whole training part, so that words and phrases met
+        only near its end are learnt too.
+        """
+        import keras
+
+        config = self.config
+        context = context or JobContext(Path("."))
+        self.vocab_ = vocab
+        ids = np.asarray(ids, dtype="int32")
+        x_all, y_all = make_windows(ids, config.context, 1)
+        if len(y_all) < 1:
+            raise InputError("The text is too short to train on. Use a longer text.")
+        validation = None
+        train_until = len(y_all)
+        if len(ids) >= MIN_VALIDATION_WORDS:
+            train_until = len(y_all) - max(1, int(round(len(y_all) * VALIDATION)))
+            x_valid, y_valid = x_all[train_until:], y_all[train_until:]
+            seen = np.isin(y_valid, y_all[:train_until])
+            if seen.any():
+                validation = (x_valid[seen], y_valid[seen])
+        self.model_ = build_network(config, len(vocab))
+        self._init_output_bias(y_all[:train_until])
+        self.model_.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        settings = FitSettings(
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            patience=config.patience,
+            monitor="val_loss",
+        )
+        self.outcome_ = fit(
+            self.model_, x_all[:train_until], y_all[:train_until], validation, settings, context,
+            extra_callbacks=[_weight_average_callback()],
+        )
+        if not self.outcome_.history:
+            raise JobStopped("Training was stopped before the first epoch ended.")
+        if validation is not None and not self.outcome_.stopped_by_user:
+            context.say("One last pass over the whole training text...")
+            self._last_pass(x_all, y_all, context)
+        self.history_ = self.outcome_.history
+        return self
+
+    def _last_pass(self, x: np.ndarray, y: np.ndarray, context: JobContext) -> None:
+        """One epoch over all training windows, keeping the averaged weights; stop-aware."""
+        import keras
+
+        average = _weight_average_callback(keep_at_end=True)
+
+        class Stop(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if context.should_stop():
+                    self.model.stop_training = True
+
+        before = self.model_.get_weights()
+        self.model_.fit(x, y, epochs=1, batch_size=self.config.batch_size, verbose=0,
+                        callbacks=[average, Stop()])
+        if context.should_stop() or not all(np.isfinite(w).all() for w in self.model_.get_weights()):
+            self.model_.set_weights(before)  # a stopped or diverged pass changes nothing
+
+    def _init_output_bias(self, ids: np.ndarray) -> None:
+        """Start the softmax at the word frequencies, so the first epochs learn context, not counts."""
+        layer = self.model_.get_layer("next_word")
+        counts = np.bincount(ids, minlength=len(self.vocab_)).astype("float64") + 0.5
+        counts[PAD_ID] = 1e-3
+        kernel, _ = layer.get_weights()
+        layer.set_weights([kernel, np.log(counts / counts.sum()).astype("float32")])
+
+    # -- predicting
+
+    def predict_windows(self, windows: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Next-id probabilities for each row of context ids (padding column zeroed, renormalised)."""
+        parts = [
+            np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size]))
+            for i in range(0, len(windows), batch_size)
+        ]
+        return renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
+
+    def predict_proba(self, prompt: str | Sequence[str]) -> np.ndarray:
+        """Probabilities of every vocabulary id coming next after `prompt`."""
+        window = prompt_ids(prompt, self.vocab_, self.config.context, self.config.keep_punctuation)
+        return self.predict_windows(window[None, :])[0]
+
+    def suggest(
+        self, prompt: str | Sequence[str], top_k: int = 5, include_unknown: bool = False
+    ) -> list[dict[str, Any]]:
+        """The `top_k` most likely next words, most likely first, as {"word", "probability"}."""
+        if top_k < 1:
+            raise ConfigError(f"The number of suggestions must be 1 or more; received {top_k}.")
+        proba = self.predict_proba(prompt)
+        if not include_unknown:
+            proba[UNK_ID] = 0.0
+        order = np.argsort(-proba, kind="stable")[:top_k]
+        return [
+            {"word": self.vocab_.words[i], "probability": float(proba[i])}
+            for i in order
+            if proba[i] > 0
+        ]
+
+    def generate(
+        self,
+        prompt: str | Sequence[str],
+        length: int = 20,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        seed: int | None = None,
+    ) -> Iterator[str]:
+        """Yield `length` words, one at a time, each drawn after the prompt and the words so far."""
+        if not 1 <= length <= 1000:
+            raise ConfigError(f"The length must be between 1 and 1000 words; received {length}.")
+        rng = np.random.default_rng(seed)
+        window = prompt_ids(prompt, self.vocab_, self.config.context, self.config.keep_punctuation)
+        for _ in range(length):
+            proba = self.predict_windows(window[None, :])[0]
+            proba[UNK_ID] = 0.0  # a generated "<unk>" reads as noise; draw among real words
+            if proba.sum() <= 0:
+                return
+            next_id = sample_next(proba / proba.sum(), temperature, top_k, rng)
+            window = np.concatenate([window[1:], [next_id]]).astype("int32")
+            yield self.vocab_.words[next_id]
+
+    def score(self, ids: np.ndarray, start: int) -> dict[str, float]:
+        """Top-1, top-5 accuracy and perplexity of predicting ids[start:] (the held-out words)."""
+        windows, targets = make_windows(ids, self.config.context, start)
+        return score_distributions(self.predict_windows(windows), targets)
+
+    # -- saving
+
+    def save(self, directory: str | Path) -> Path:
+        """Write config.json, vocabulary.json and model.weights.h5 into `directory`."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIG_FILE).write_text(self.config.to_json(), encoding="utf-8")
+        (directory / VOCABULARY_FILE).write_text(self.vocab_.to_json(), encoding="utf-8")
+        self.model_.save_weights(directory / WEIGHTS_FILE)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> NextWordModel:
+        """Rebuild a saved model: the network comes from our own code, the file only gives numbers.
+
+        Raises:
+            InputError: the folder is missing files or they are damaged.
+        """
+        directory = Path(directory)
+        missing = [
+            name for name in (CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE)
+            if not (directory / name).is_file()
+        ]
+        if missing:
+            raise InputError(
+                f"{str(directory)!r} is not a saved next-word model (missing {', '.join(missing)}). "
+                "Point to the folder written by `python -m core nextword --out DIR`."
+            )
+        model = cls(NextWordConfig.from_json((directory / CONFIG_FILE).read_text(encoding="utf-8")))
+        model.vocab_ = Vocabulary.from_json((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        model.model_ = build_network(model.config, len(model.vocab_))
+        try:
+            model.model_.load_weights(directory / WEIGHTS_FILE)
+        except (ValueError, OSError) as error:
+            raise InputError(
+                f"The weights in {str(directory)!r} do not fit its settings and vocabulary "
+                f"({error}). Use a model folder saved by RNN Lab, unchanged."
+            ) from error
+        return model
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole protocol, as a job
+
+
+def train_and_evaluate(
+    tokens: Sequence[str], config: NextWordConfig, context: JobContext | None = None
+) -> tuple[NextWordModel, dict[str, Any]]:
+    """Split, train, and score the network and the Kneser-Ney baseline on the held-out words."""
+    context = context or JobContext(Path("."))
+    start = time.perf_counter()
+    context.say("Building the vocabulary...")
+    split = split_corpus(tokens, config.min_count, config.max_vocab)
+    model = NextWordModel(config).fit(split.ids[: split.test_start], split.vocab, context)
+    context.say("Scoring the network on the held-out words...")
+    scores = model.score(split.ids, split.test_start)
+    seconds = time.perf_counter() - start
+    context.say("Scoring the Kneser-Ney baseline...")
+    baseline = KneserNey(BASELINE_ORDER).fit(split.ids[: split.test_start], len(split.vocab))
+    metrics = {
+        "cell": config.cell,
+        "vocab_size": split.vocab.size,
+        "train_words": split.train_words,
+        "test_words": split.test_words,
+        "unknown_share": float(np.mean(split.ids[split.test_start :] == UNK_ID)),
+        "seconds": seconds,
+        "epochs_run": len(model.history_),
+        "best_epoch": model.outcome_.best_epoch,
+        "stopped_by_user": model.outcome_.stopped_by_user,
+        **scores,
+        "baseline": {"name": f"Kneser-Ney {BASELINE_ORDER}-gram",
+                     **baseline.score(split.ids, split.test_start)},
+    }
+    return model, metrics
+
+
+def save_run(directory: str | Path, model: NextWordModel, metrics: dict) -> Path:
+    directory = model.save(directory)
+    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    return directory
+
+
+def nextword_task(payload: dict, context: JobContext) -> dict:
+    """Job: payload {"text" or "path", "name", "config": dict, "out": folder or None}.
+
+    Returns {"model_dir", "metrics", "history", "notes"}; the model folder holds everything that
+    `NextWordModel.load` needs, plus metrics.json.
+    """
+    config = NextWordConfig.from_dict(payload.get("config", {}))
+    set_seed(config.seed)
+    if payload.get("text") is not None:
+        text = payload["text"]
+        corpus = decode_text(text, payload.get("name", "the text")) if isinstance(
+            text, bytes) else Corpus(text=text, name=payload.get("name", "the text"), encoding="utf-8")
+    else:
+        from core.text import read_text_file
+
+        corpus = read_text_file(payload["path"])
+    tokens, notes = corpus_tokens(corpus, config.keep_punctuation)
+    model, metrics = train_and_evaluate(tokens, config, context)
+    directory = save_run(payload.get("out") or context.workdir / "model", model, metrics)
+    return {
+        "model_dir": str(directory),
+        "metrics": metrics,
+        "history": model.history_,
+        "notes": notes,
+    }
+
+
+def describe_corpus(tokens: Sequence[str], top: int = 20) -> dict[str, Any]:
+    """Size, distinct words and the most frequent words of a token list (for the corpus step)."""
+    import collections
+
+    counts = collections.Counter(tokens)
+    return {
+        "words": len(tokens),
+        "distinct": len(counts),
+        "seen_twice": sum(1 for count in counts.values() if count >= 2),
+        "most_common": counts.most_common(top),
+    }
+
+
+__all__ = [
+    "NextWordModel",
+    "Split",
+    "TrainingError",
+    "join_words",
+    "make_windows",
+    "nextword_task",
+    "sample_next",
+    "split_corpus",
+    "train_and_evaluate",
+]

@@ -1,0 +1,419 @@
+"""Next word: pick a text, set up a word-level RNN, watch it learn, then let it suggest and write.
+
+Four steps that read top to bottom. Training runs as a core job in a worker process
+(`core.nextword:nextword_task`); this page only starts it, draws its progress with the shared
+panel and then loads the saved model to suggest and generate words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.config import CELL_NAMES, CELLS, NextWordConfig
+from core.errors import RNNLabError
+from core.nextword import TASK, NextWordModel, describe_corpus
+from core.text import MAX_BYTES, corpus_tokens, decode_text
+from ui.jobs import current_job, is_busy, start_job, training_panel
+from ui.state import init
+
+JOB_KEY = "nextword"
+RUN_KEY = "_nw_run"  # the corpus name and settings of the job shown below
+CONFIG_KEY = "_nw_config"  # the settings the controls show now (read by tests)
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLES = {
+    "corpus_class_reader.txt": "Class reader: eleven short texts written for RNN Lab (5,500 words)",
+    "seed_sentences.txt": "The seed notes' four sentences (18 words: a toy, not a corpus)",
+}
+SOURCES = ("Bundled sample", "My own .txt file")
+KEYS = {field.name: f"nw_{field.name}" for field in dataclasses.fields(NextWordConfig)}
+HELP = {
+    "cell": "The recurrent layer: LSTM and GRU remember longer; SimpleRNN is the plain loop.",
+    "context": "How many previous words the network reads to guess the next one.",
+    "embedding_dim": "Length of the vector that stands for each word.",
+    "units": "Size of the recurrent layer's memory (its hidden state).",
+    "num_layers": "Recurrent layers stacked on top of each other.",
+    "dropout": "Share of values switched off at random while training: fights memorising.",
+    "epochs": "Most passes over the text; training stops sooner when held-back text stops "
+    "improving.",
+    "seed": "Fixes the random start: the same seed and settings give the same model.",
+    "word_dropout": "Share of context words hidden as 'unknown' while training: fights "
+    "memorising.",
+    "learning_rate": "Step size of each weight update: too high diverges, too low crawls.",
+    "batch_size": "Examples per weight update.",
+    "patience": "Epochs without improvement on held-back text before training stops; 0 = never.",
+    "min_count": "Words seen fewer times than this in training become 'unknown'.",
+    "max_vocab": "At most this many different words (the most frequent ones).",
+    "keep_punctuation": "Treat punctuation marks as words of their own.",
+    "shortcut": "Also give the last word straight to the output layer: learns common word "
+    "pairs faster.",
+}
+
+
+def defaults() -> dict[str, Any]:
+    state = {KEYS[name]: value for name, value in dataclasses.asdict(NextWordConfig()).items()}
+    state.update({"nw_source": SOURCES[0], "nw_sample": next(iter(SAMPLES)), "nw_prompt": "",
+                  "nw_top_k": 5, "nw_temperature": 0.8, "nw_length": 25, "nw_gen_seed": 1})
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Corpus
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def read_corpus(data: bytes, name: str, keep_punctuation: bool) -> dict[str, Any]:
+    """Decode, tokenise and describe a text (cached by content)."""
+    corpus = decode_text(data, name)
+    tokens, notes = corpus_tokens(corpus, keep_punctuation)
+    return {"name": name, "text": corpus.text, "notes": notes, "encoding": corpus.encoding,
+            **describe_corpus(tokens)}
+
+
+def corpus_step(busy: bool) -> dict[str, Any] | None:
+    source = st.radio("Text", SOURCES, key="nw_source", horizontal=True, disabled=busy,
+                      help="Start with a bundled text, or upload a plain-text file of your own.")
+    if source == SOURCES[0]:
+        name = st.selectbox("Sample", list(SAMPLES), key="nw_sample", format_func=SAMPLES.get,
+                            disabled=busy, help="Texts bundled with RNN Lab (see sample_data).")
+        data = (SAMPLE_DIR / name).read_bytes()
+    else:
+        upload = st.file_uploader(
+            "Your text file (.txt)", type=["txt"], key="nw_upload", disabled=busy,
+            help="Plain text in UTF-8, UTF-16 or Latin-1. A few thousand words or more gives "
+            f"useful suggestions; at most {MAX_BYTES // 1_000_000} MB is read.",
+        )
+        if upload is None:
+            st.info("Upload a .txt file, or choose a bundled sample above.")
+            return None
+        name, data = upload.name, upload.getvalue()
+    try:
+        corpus = read_corpus(data, name, bool(st.session_state[KEYS["keep_punctuation"]]))
+    except RNNLabError as error:
+        st.error(f"**{name} cannot be used.** {error}")
+        return None
+    words, common = st.columns([1, 2])
+    with words:
+        st.metric("Words", f"{corpus['words']:,}")
+        st.metric("Different words", f"{corpus['distinct']:,}",
+                  help="Each different word once, however often it appears.")
+        st.metric("Seen at least twice", f"{corpus['seen_twice']:,}",
+                  help="Roughly the vocabulary the model will learn with the default minimum "
+                  "count of 2; rarer words become 'unknown'.")
+    with common:
+        top = corpus["most_common"][:15]
+        figure = go.Figure(go.Bar(x=[count for _, count in top], y=[word for word, _ in top],
+                                  orientation="h", marker_color="#1c7ed6"))
+        figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                             yaxis={"autorange": "reversed"}, xaxis_title="times in the text",
+                             title={"text": "Most frequent words", "font": {"size": 14}})
+        st.plotly_chart(figure, key="nw-common", width="stretch")
+    for note in corpus["notes"]:
+        st.caption(f":material/info: {note}")
+    if corpus["words"] < 1000:
+        st.warning(f"{name} has only {corpus['words']:,} words: the model can learn a few "
+                   "patterns by heart, but its suggestions will not generalise. A few thousand "
+                   "words or more work better.")
+    return corpus
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Model
+
+
+def _number(column, label: str, name: str, low, high, step=None, disabled: bool = False):
+    with column:
+        return st.number_input(label, min_value=low, max_value=high, step=step, key=KEYS[name],
+                               disabled=disabled, help=HELP[name])
+
+
+def model_step(busy: bool) -> NextWordConfig | None:
+    left, middle, right, last = st.columns(4)
+    with left:
+        cell = st.selectbox("Cell", CELLS, key=KEYS["cell"], format_func=CELL_NAMES.get,
+                            disabled=busy, help=HELP["cell"])
+    values = {
+        "cell": cell,
+        "context": _number(middle, "Context (words)", "context", 1, 64, disabled=busy),
+        "embedding_dim": _number(right, "Embedding size", "embedding_dim", 2, 512, disabled=busy),
+        "units": _number(last, "Units", "units", 2, 1024, disabled=busy),
+        "num_layers": _number(left, "Layers", "num_layers", 1, 3, disabled=busy),
+        "dropout": _number(middle, "Dropout", "dropout", 0.0, 0.9, 0.05, disabled=busy),
+        "epochs": _number(right, "Epochs (most)", "epochs", 1, 500, disabled=busy),
+        "seed": _number(last, "Seed", "seed", 0, 2**31 - 1, disabled=busy),
+    }
+    with st.expander("More settings"):
+        first, second, third, fourth = st.columns(4)
+        values.update(
+            word_dropout=_number(first, "Word dropout", "word_dropout", 0.0, 0.9, 0.05, busy),
+            learning_rate=_number(second, "Learning rate", "learning_rate", 1e-6, 1.0, 0.0005,
+                                  busy),
+            batch_size=_number(third, "Batch size", "batch_size", 1, 4096, disabled=busy),
+            patience=_number(fourth, "Patience", "patience", 0, 100, disabled=busy),
+            min_count=_number(first, "Minimum word count", "min_count", 1, 100, disabled=busy),
+            max_vocab=_number(second, "Largest vocabulary", "max_vocab", 10, 100000,
+                              disabled=busy),
+        )
+        with third:
+            values["keep_punctuation"] = st.checkbox(
+                "Punctuation as words", key=KEYS["keep_punctuation"], disabled=busy,
+                help=HELP["keep_punctuation"])
+        with fourth:
+            values["shortcut"] = st.checkbox("Last-word shortcut", key=KEYS["shortcut"],
+                                             disabled=busy, help=HELP["shortcut"])
+    with st.expander("Restore settings from an earlier run"):
+        st.file_uploader("Settings file (.json)", type=["json"], key="nw_settings_file",
+                         on_change=_load_settings, disabled=busy,
+                         help="A settings file downloaded from this page.")
+        if st.session_state.get("_nw_settings_error"):
+            st.error(st.session_state["_nw_settings_error"])
+    try:
+        config = NextWordConfig(**values)
+    except RNNLabError as error:
+        st.error(f"**These settings do not fit together.** {error}")
+        return None
+    st.session_state[CONFIG_KEY] = config
+    return config
+
+
+def _load_settings() -> None:
+    """Callback: copy an uploaded settings file into the widgets (before they are drawn)."""
+    upload = st.session_state.get("nw_settings_file")
+    st.session_state["_nw_settings_error"] = None
+    if upload is None:
+        return
+    try:
+        config = NextWordConfig.from_json(upload.getvalue())
+    except RNNLabError as error:
+        st.session_state["_nw_settings_error"] = f"**These settings cannot be used.** {error}"
+        return
+    for name, value in dataclasses.asdict(config).items():
+        st.session_state[KEYS[name]] = value
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Train
+
+
+def train_step(corpus: dict | None, config: NextWordConfig | None, busy: bool) -> None:
+    ready = corpus is not None and config is not None
+    clicked = st.button("Train model", key="nw_train", type="primary", disabled=busy or not ready,
+                        help="Starts training in the background. You can keep using the app, "
+                        "even other pages, while it trains.")
+    if clicked and ready and not busy:
+        payload = {"text": corpus["text"], "name": corpus["name"], "config": config.to_dict()}
+        start_job(JOB_KEY, TASK, payload)
+        st.session_state[RUN_KEY] = {"name": corpus["name"], "config": config}
+        st.rerun()  # redraw the controls above as disabled while the job runs
+    if not ready and current_job(JOB_KEY) is None:
+        st.caption("Choose a text and settings above first.")
+    snapshot = training_panel(JOB_KEY, metrics=("loss", "val_loss"))
+    if snapshot is None and ready:
+        st.caption("Press **Train model** to start. The learning curve appears here.")
+    elif snapshot is not None and snapshot.logs:
+        last = snapshot.logs[-1]
+        accuracy = [f"training {last['accuracy']:.1%}"] if "accuracy" in last else []
+        if "val_accuracy" in last:
+            accuracy.append(f"held-back text {last['val_accuracy']:.1%}")
+        if accuracy:
+            st.caption(f"Next-word accuracy at epoch {last['epoch']}: {', '.join(accuracy)}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Use the model
+
+
+@st.cache_resource(show_spinner="Loading the trained model...", max_entries=4)
+def load_model(model_dir: str) -> NextWordModel:
+    return NextWordModel.load(model_dir)
+
+
+def results_step(config: NextWordConfig | None) -> None:
+    job = current_job(JOB_KEY)
+    run = st.session_state.get(RUN_KEY)
+    if job is None or run is None or not job.state.finished:
+        st.info("Suggestions, generated text, the held-out scores and the downloads appear "
+                "here when training has finished.")
+        return
+    if job.result is None:
+        st.info("This run produced no model (see the message above). Change the settings and "
+                "train again.")
+        return
+    if config is not None and config != run["config"]:
+        st.caption(":material/warning: The settings above have changed since this run: press "
+                   "**Train model** to see their effect.")
+    try:
+        model = load_model(job.result["model_dir"])
+    except RNNLabError as error:
+        st.error(f"**The trained model cannot be loaded.** {error} Train it again.")
+        return
+    scores_view(job.result["metrics"])
+    st.subheader("Suggest the next word")
+    suggest_view(model)
+    st.subheader("Write on")
+    generate_view(model)
+    st.subheader("Downloads")
+    downloads(job.result, run["config"], key=job.id)
+
+
+def scores_view(metrics: dict) -> None:
+    base = metrics["baseline"]
+    rows = {
+        "Top-1 accuracy": (metrics["top1"], base["top1"], "{:.1%}"),
+        "Top-5 accuracy": (metrics["top5"], base["top5"], "{:.1%}"),
+        "Perplexity": (metrics["perplexity"], base["perplexity"], "{:.1f}"),
+    }
+    cell = CELL_NAMES[metrics["cell"]]
+    st.markdown(
+        f"Scored on the last **{metrics['test_words']:,} words** of the text, which training "
+        f"never saw ({metrics['unknown_share']:.0%} of them are 'unknown' words, which count "
+        f"too). Vocabulary: {metrics['vocab_size']:,} words."
+    )
+    columns = st.columns(3)
+    for column, (label, (mine, theirs, form)) in zip(columns, rows.items(), strict=True):
+        better = mine < theirs if label == "Perplexity" else mine > theirs
+        column.metric(f"{label} · {cell}", form.format(mine),
+                      delta=f"{base['name']}: {form.format(theirs)}",
+                      delta_color="normal" if better else "inverse",
+                      help=_SCORE_HELP[label])
+    wins = sum((metrics["top1"] > base["top1"], metrics["top5"] > base["top5"],
+                metrics["perplexity"] < base["perplexity"]))
+    if wins == 3:
+        st.success(f"The {cell} network beats counting ({base['name']}) on all three scores.")
+    elif wins == 0:
+        st.warning(f"Counting ({base['name']}) beats the {cell} network on all three scores: "
+                   "with little text, memorising word triples is hard to beat. Try more text, "
+                   "more dropout or a smaller model.")
+    else:
+        st.info(f"The {cell} network beats counting ({base['name']}) on {wins} of 3 scores.")
+
+
+_SCORE_HELP = {
+    "Top-1 accuracy": "How often the model's first guess is the word that really came next.",
+    "Top-5 accuracy": "How often the real next word is among the model's five best guesses.",
+    "Perplexity": "How surprised the model is by the real next words, as the number of equally "
+    "likely words it is choosing between. Lower is better.",
+}
+
+
+def suggest_view(model: NextWordModel) -> None:
+    prompt_column, k_column = st.columns([4, 1])
+    with prompt_column:
+        prompt = st.text_input("Start of a sentence", key="nw_prompt",
+                               placeholder="for example: the children", help=
+                               "Type a few words; words the model does not know count as "
+                               "'unknown'.")
+    with k_column:
+        top_k = st.number_input("Suggestions", 1, 20, key="nw_top_k",
+                                help="How many next words to show.")
+    try:
+        suggestions = model.suggest(prompt, top_k=int(top_k))
+    except RNNLabError as error:
+        st.error(str(error))
+        return
+    unknown = [word for word in prompt.lower().split() if word.strip(".,!?;:") and
+               word.strip(".,!?;:") not in model.vocab_]
+    if unknown:
+        st.caption(f"Not in the vocabulary (read as 'unknown'): {', '.join(unknown[:10])}.")
+    figure = go.Figure(go.Bar(
+        x=[s["probability"] for s in suggestions], y=[s["word"] for s in suggestions],
+        orientation="h", marker_color="#d9480f",
+        text=[f"{s['probability']:.1%}" for s in suggestions], textposition="auto",
+    ))
+    figure.update_layout(height=60 + 28 * len(suggestions), yaxis={"autorange": "reversed"},
+                         margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         xaxis={"title": "probability", "tickformat": ".0%"},
+                         title={"text": f"After \u201c{prompt.strip() or '(start of text)'}\u201d",
+                                "font": {"size": 14}})
+    st.plotly_chart(figure, key="nw-suggestions", width="stretch")
+
+
+def generate_view(model: NextWordModel) -> None:
+    first, second, third, fourth = st.columns(4)
+    temperature = first.slider("Temperature", 0.0, 2.0, step=0.05, key="nw_temperature",
+                               help="0 always takes the most likely word; higher is more "
+                               "surprising (and less sensible).")
+    length = second.slider("Length (words)", 1, 200, key="nw_length",
+                           help="How many words to write.")
+    top_k = third.number_input("Choose among the top", 0, 1000, value=0, key="nw_gen_top_k",
+                               help="Draw only among this many most likely words; 0 = all.")
+    seed = fourth.number_input("Seed", 0, 2**31 - 1, key="nw_gen_seed",
+                               help="The same seed writes the same text.")
+    if st.button("Generate", key="nw_generate",
+                 help="Writes on from the start of a sentence above, one word at a time."):
+        prompt = st.session_state.get("nw_prompt", "")
+        words = model.generate(prompt, length=int(length), temperature=float(temperature),
+                               top_k=int(top_k), seed=int(seed))
+        st.write_stream(_spaced(prompt, words))
+
+
+def _spaced(prompt: str, words):
+    """The prompt, then each generated word with a space before it (none before punctuation)."""
+    started = bool(prompt.strip())
+    if started:
+        yield prompt.strip()
+    for word in words:
+        punctuation = len(word) == 1 and not word.isalnum()
+        yield word if not started or punctuation else f" {word}"
+        started = True
+
+
+def downloads(result: dict, config: NextWordConfig, key: str) -> None:
+    folder = Path(result["model_dir"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                archive.write(path, arcname=f"nextword_model/{path.name}")
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(
+        "Model and vocabulary (.zip)", buffer.getvalue(), file_name="nextword_model.zip",
+        mime="application/zip", key=f"nw-zip-{key}",
+        help="The weights, vocabulary, settings and scores. Unzip it and run "
+        "`python -m core suggest --model nextword_model --prompt \"...\"`.",
+    )
+    right.download_button(
+        "Settings (.json)", config.to_json(), file_name="nextword_settings.json",
+        mime="application/json", key=f"nw-settings-{key}",
+        help="Upload it under 'Restore settings' to train the same model again.",
+    )
+    with st.expander("Scores as JSON"):
+        st.code(json.dumps(result["metrics"], indent=2), language="json")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    init(defaults(), title="Next word · RNN Lab")
+    busy = is_busy(JOB_KEY)
+    st.title("Predict the next word")
+    st.markdown(
+        "Four steps, top to bottom: choose a **text**, set up the **model**, **train** it and "
+        "watch it learn, then **use** it: type the start of a sentence and see which words it "
+        "expects next, let it write on, and compare its scores with simple counting."
+    )
+    if busy:
+        st.info("Training is running: the text and model settings are locked until it ends "
+                "(or press **Stop training** below).")
+    st.header("1. Text", anchor="text")
+    corpus = corpus_step(busy)
+    st.header("2. Model", anchor="model")
+    config = model_step(busy)
+    st.header("3. Train", anchor="train")
+    train_step(corpus, config, busy)
+    st.header("4. Use the model", anchor="use")
+    results_step(config)
+
+
+# Streamlit runs this file as "__main__"; training workers started with `spawn` import it again
+# as "__mp_main__", and must not draw (or start) anything.
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Next-word engine: windows, prompts, the split, sampling, and a really trained small model."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.config import NextWordConfig
+from core.errors import ConfigError, InputError
+from core.jobs import JobContext, JobState, run_inline
+from core.nextword import (
+    TASK,
+    NextWordModel,
+    make_windows,
+    prompt_ids,
+    renormalise,
+    sample_next,
+    split_corpus,
+    train_and_evaluate,
+)
+from core.text import UNK_ID, Vocabulary, tokenize
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_TEXT = (ROOT / "sample_data" / "seed_sentences.txt").read_text(encoding="utf-8")
+# Tiny settings: a few hundred cheap steps on the seed's four sentences.
+TINY = NextWordConfig(
+    context=3, embedding_dim=16, units=32, dropout=0.0, word_dropout=0.0, learning_rate=0.02,
+    batch_size=8, epochs=120, patience=0, min_count=1, seed=7,
+)
+
+
+def test_windows_are_the_context_before_each_target_left_padded():
+    x, y = make_windows(np.arange(1, 6), 3)
+    assert x.tolist() == [[0, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4]]
+    assert y.tolist() == [2, 3, 4, 5]
+
+
+def test_windows_for_held_out_targets_use_the_words_before_them():
+    x, y = make_windows([5, 6, 7, 8, 9], 2, start=3)
+    assert x.tolist() == [[6, 7], [7, 8]]
+    assert y.tolist() == [8, 9]
+    x, y = make_windows([5, 6, 7], 2, start=1, stop=2)
+    assert x.tolist() == [[0, 5]] and y.tolist() == [6]
+
+
+def test_windows_refuse_a_context_below_one():
+    with pytest.raises(ConfigError, match="1 word or more"):
+        make_windows([1, 2, 3], 0)
+
+
+def test_prompt_ids_keep_the_last_words_and_map_unknown_ones_to_unk():
+    vocab = Vocabulary(["i", "love", "deep"])
+    assert prompt_ids("I love", vocab, 4).tolist() == [0, 0, 2, 3]
+    assert prompt_ids("I really love", vocab, 4).tolist() == [0, 2, UNK_ID, 3]
+    assert prompt_ids("deep i love deep i", vocab, 3).tolist() == [3, 4, 2]
+    assert prompt_ids("", vocab, 2).tolist() == [0, 0]
+
+
+def test_split_holds_out_the_last_tenth_and_builds_the_vocabulary_on_the_rest():
+    tokens = ("a b " * 10 + "c c d d e f g h i j").split()  # 30 words; test = last 3
+    split = split_corpus(tokens, min_count=2)
+    assert split.test_start == 27 and split.train_words == 27 and split.test_words == 3
+    assert split.vocab.words[2:] == ["a", "b", "c", "d"]  # "h i j" are test-only: <unk>
+    assert split.ids[-3:].tolist() == [UNK_ID] * 3
+
+
+def test_split_refuses_a_text_without_repeated_words():
+    with pytest.raises(InputError, match="minimum word count to 1"):
+        split_corpus("one two three four five six seven eight nine ten".split(), min_count=2)
+
+
+def test_top_k_of_one_is_the_arg_max():
+    rng = np.random.default_rng(0)
+    proba = np.array([0.0, 0.1, 0.5, 0.15, 0.25])
+    assert {sample_next(proba, 1.0, top_k=1, rng=rng) for _ in range(50)} == {2}
+
+
+def test_temperature_near_zero_is_greedy():
+    rng = np.random.default_rng(0)
+    proba = np.array([0.0, 0.3, 0.2, 0.35, 0.15])
+    assert {sample_next(proba, 1e-6, rng=rng) for _ in range(50)} == {3}
+    assert {sample_next(proba, 0.0, rng=rng) for _ in range(50)} == {3}
+
+
+def test_sampling_is_deterministic_under_a_seed_and_respects_top_k():
+    proba = renormalise(np.array([0.2, 1, 2, 3, 4, 5, 6, 7, 8.0]))
+    rng_a, rng_b = np.random.default_rng(11), np.random.default_rng(11)
+    assert [sample_next(proba, 1.0, 0, rng_a) for _ in range(30)] == [
+        sample_next(proba, 1.0, 0, rng_b) for _ in range(30)
+    ]
+    rng = np.random.default_rng(5)
+    top3 = {sample_next(proba, 2.0, top_k=3, rng=rng) for _ in range(300)}
+    assert top3 == {6, 7, 8}
+    assert 0 not in {sample_next(proba, 5.0, 0, rng) for _ in range(300)}  # padding never drawn
+
+
+def test_a_negative_temperature_is_a_config_error():
+    with pytest.raises(ConfigError, match="temperature"):
+        sample_next(np.array([0.5, 0.5]), -1.0)
+
+
+def test_renormalise_drops_the_padding_column():
+    proba = renormalise(np.array([[0.5, 0.25, 0.25]]))
+    assert proba.tolist() == [[0.0, 0.5, 0.5]]
+
+
+def test_loading_a_folder_that_is_not_a_model_says_what_is_missing(tmp_path):
+    with pytest.raises(InputError, match="missing config.json, vocabulary.json"):
+        NextWordModel.load(tmp_path)
+
+
+# -- real training, kept tiny -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_model():
+    from core.training import set_seed
+
+    set_seed(TINY.seed)
+    tokens = tokenize(SEED_TEXT)
+    vocab = Vocabulary.build(tokens, min_count=1)
+    return NextWordModel(TINY).fit(vocab.encode(tokens), vocab)
+
+
+@pytest.mark.slow
+def test_the_seed_sentences_suggest_deep_or_machine_after_i_love(seed_model):
+    suggestions = seed_model.suggest("I love", top_k=3)
+    assert suggestions[0]["word"] in {"deep", "machine"}
+    assert suggestions[0]["probability"] > 0.5
+    assert suggestions[0]["probability"] >= suggestions[1]["probability"] >= suggestions[2][
+        "probability"]
+    assert seed_model.history_[-1]["loss"] < seed_model.history_[0]["loss"]
+
+
+@pytest.mark.slow
+def test_unknown_prompt_words_still_give_suggestions(seed_model):
+    suggestions = seed_model.suggest("Zebras wobble", top_k=3)
+    assert len(suggestions) == 3
+    assert all(s["word"] != "<unk>" and 0 < s["probability"] <= 1 for s in suggestions)
+    with pytest.raises(ConfigError):
+        seed_model.suggest("I love", top_k=0)
+
+
+@pytest.mark.slow
+def test_generation_is_deterministic_under_a_seed_and_greedy_when_cold(seed_model):
+    first = list(seed_model.generate("I love", length=6, temperature=1.0, seed=4))
+    again = list(seed_model.generate("I love", length=6, temperature=1.0, seed=4))
+    assert first == again and len(first) == 6
+    greedy = list(seed_model.generate("I", length=4, temperature=0.0))
+    window = ["i"]
+    for word in greedy:
+        proba = seed_model.predict_proba(window)
+        proba[UNK_ID] = 0
+        assert word == seed_model.vocab_.words[int(np.argmax(proba))]
+        window.append(word)
+
+
+@pytest.mark.slow
+def test_a_saved_model_predicts_the_same_after_loading(seed_model, tmp_path):
+    seed_model.save(tmp_path / "model")
+    loaded = NextWordModel.load(tmp_path / "model")
+    assert loaded.config == seed_model.config
+    assert loaded.vocab_.words == seed_model.vocab_.words
+    np.testing.assert_allclose(
+        loaded.predict_proba("i enjoy"), seed_model.predict_proba("i enjoy"), rtol=1e-5
+    )
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_scores_the_network_and_the_baseline_on_the_same_words():
+    text = (ROOT / "sample_data" / "corpus_class_reader.txt").read_text(encoding="utf-8")
+    tokens = tokenize(text)[:600]
+    config = NextWordConfig(embedding_dim=8, units=8, epochs=2, seed=1)
+    model, metrics = train_and_evaluate(tokens, config)
+    assert metrics["train_words"] == 540 and metrics["test_words"] == 60
+    assert metrics["epochs_run"] == len(model.history_) <= 2
+    for scores in (metrics, metrics["baseline"]):
+        assert 0 <= scores["top1"] <= scores["top5"] <= 1
+        assert 1 < scores["perplexity"] < metrics["vocab_size"] * 10
+
+
+@pytest.mark.slow
+def test_the_task_writes_a_model_folder_with_metrics(tmp_path):
+    payload = {"text": SEED_TEXT * 3, "name": "seed", "out": str(tmp_path / "out"),
+               "config": TINY.replace(epochs=3).to_dict()}
+    result = run_inline(TASK, payload, JobContext(tmp_path))
+    folder = Path(result["model_dir"])
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json", "metrics.json", "model.weights.h5", "vocabulary.json"
+    ]
+    assert result["metrics"]["epochs_run"] == 3 == len(result["history"])
+
+
+@pytest.mark.slow
+def test_the_task_runs_in_a_worker_and_reports_epochs(job_manager):
+    payload = {"text": SEED_TEXT * 3, "name": "seed",
+               "config": TINY.replace(epochs=4).to_dict()}
+    job = job_manager.submit(TASK, payload)
+    snapshot = job.wait(300)
+    assert snapshot.state is JobState.DONE, snapshot.message
+    assert [log["epoch"] for log in snapshot.logs] == [1, 2, 3, 4]
+    assert {"loss", "accuracy"} <= set(snapshot.logs[0])
+    assert Path(job.result["model_dir"], "metrics.json").is_file()
+
+
+def test_a_task_with_bad_settings_fails_with_a_plain_message(job_manager):
+    payload = {"text": SEED_TEXT, "config": {"cell": "transformer"}}
+    snapshot = job_manager.submit(TASK, payload).wait(120)
+    assert snapshot.state is JobState.FAILED
+    assert "must be one of lstm, gru, rnn" in snapshot.message

@@ -1,0 +1,111 @@
+"""AppTest tests of the next-word page (pages/2_Next_Word.py), on tiny settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from app_helpers import job_of, page, run_until_finished, texts
+
+from core.config import NextWordConfig
+from core.jobs import JobState
+from ui.jobs import job_manager
+
+PAGE = "pages/2_Next_Word.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_ui_workers():
+    yield
+    job_manager().shutdown()
+    job_manager.clear()
+
+
+def use_own_file(at, name: str, data: bytes):
+    at.radio(key="nw_source").set_value("My own .txt file").run()
+    at.file_uploader(key="nw_upload").set_value((name, data, "text/plain"))
+    at.run()
+    return at
+
+
+def test_page_runs_with_the_default_sample_and_describes_it():
+    at = page(PAGE)
+    assert not at.exception and not at.error
+    assert [header.value for header in at.header] == [
+        "1. Text", "2. Model", "3. Train", "4. Use the model"
+    ]
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Words"] == "5,526"
+    assert int(metrics["Seen at least twice"].replace(",", "")) > 500
+    assert at.button(key="nw_train").disabled is False
+    assert at.session_state["_nw_config"] == NextWordConfig()
+
+
+def test_every_control_has_a_help_text():
+    at = page(PAGE)
+    widgets = [*at.radio, *at.selectbox, *at.number_input, *at.checkbox, *at.file_uploader,
+               *at.button]
+    assert [widget.label for widget in widgets if not widget.help] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("picture.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 40, "binary"),
+        ("short.txt", b"just four words here", "at least"),
+    ],
+)
+def test_a_bad_text_file_shows_an_error_and_no_exception(name, data, expected):
+    at = use_own_file(page(PAGE), name, data)
+    assert not at.exception
+    errors = " ".join(texts(at.error))
+    assert expected in errors.lower(), errors
+    assert at.button(key="nw_train").disabled is True
+
+
+def test_settings_out_of_range_show_an_error_not_a_traceback():
+    at = page(PAGE)
+    at.session_state["nw_learning_rate"] = 5.0  # beyond what the widget allows via typing
+    at.run()
+    assert not at.exception
+
+
+def test_an_uploaded_settings_file_fills_the_controls():
+    at = page(PAGE)
+    settings = NextWordConfig(cell="gru", units=24, context=5).to_json().encode()
+    at.file_uploader(key="nw_settings_file").set_value(("s.json", settings, "application/json"))
+    at.run()
+    assert not at.exception
+    assert at.session_state["_nw_config"] == NextWordConfig(cell="gru", units=24, context=5)
+    bad = json.dumps({"kind": "forecast"}).encode()
+    at.file_uploader(key="nw_settings_file").set_value(("bad.json", bad, "application/json"))
+    at.run()
+    assert "right page" in " ".join(texts(at.error))
+
+
+@pytest.mark.slow
+def test_training_then_suggest_generate_and_download_on_tiny_settings():
+    at = page(PAGE)
+    at.selectbox(key="nw_sample").set_value("seed_sentences.txt")
+    for key, value in {"nw_units": 8, "nw_embedding_dim": 8, "nw_epochs": 3, "nw_min_count": 1,
+                       "nw_context": 3}.items():
+        at.number_input(key=key).set_value(value)
+    at.run()
+    at.button(key="nw_train").click().run()
+    assert not at.exception
+    run_until_finished(at, "nextword", timeout=300)
+    assert not at.exception
+    job = job_of(at, "nextword")
+    assert job.state is JobState.DONE, job.snapshot().message
+    labels = [metric.label for metric in at.metric]
+    assert any(label.startswith("Perplexity") for label in labels)
+    assert any("Kneser-Ney" in str(metric.delta) for metric in at.metric)
+
+    at.text_input(key="nw_prompt").set_value("I love").run()
+    assert not at.exception and not at.error
+    at.button(key="nw_generate").click().run()
+    assert not at.exception
+    written = " ".join(texts(at.markdown))
+    assert "I love" in written
+    assert at.session_state["_nw_config"].units == 8
