@@ -23,10 +23,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 INSTALL_CHROMIUM = "apt-get install -y chromium"
 SERVER_START_SECONDS = 120  # importing Streamlit, pandas and Plotly on a busy 2-core machine
 ACTION_TIMEOUT_MS = 30_000
+# A tiny training, plus the workers' TensorFlow start-up on a busy machine (a minute at worst).
+TRAINING_TIMEOUT_MS = 300_000
 
-RUNNING_ICON = '[data-testid="stStatusWidgetRunningIcon"]'
-SKELETON = '[data-testid="stSkeleton"]'
+APP = '[data-testid="stApp"]'
 MAIN = '[data-testid="stMain"]'
+SKELETON = '[data-testid="stSkeleton"]'
+# stApp's data-test-script-state: "initial" before the first run, "running" during a run
+# (fragment reruns included), "notRunning" when idle. The status widget is no use here:
+# toolbarMode = "minimal" hides it.
+IDLE_STATE = "notRunning"
 
 
 class ServerFailed(RuntimeError):
@@ -147,18 +153,20 @@ class StreamlitApp:
     def open(self, path: str = "/") -> None:
         """Load a page ("/" or "/Forecast") and wait until its script has run."""
         self.page.goto(self.base_url + path)
-        self.page.locator(MAIN).wait_for()
+        self.page.locator(f"{APP}[data-test-script-state={IDLE_STATE}]").wait_for()
         self.wait_idle()
 
+    def script_state(self) -> str | None:
+        return self.page.locator(APP).get_attribute("data-test-script-state")
+
     def running(self) -> bool:
-        return self.page.locator(RUNNING_ICON).count() > 0
+        return self.script_state() != IDLE_STATE
 
     def wait_idle(self, timeout_ms: int = ACTION_TIMEOUT_MS, quiet_ms: int = 700) -> None:
         """Wait until no script run has been in progress for `quiet_ms` in a row.
 
         A run starts a moment after a click, so one look could see the calm before it. The
-        training panel's fragment reruns do not show the running icon, so this returns while
-        a training goes on.
+        training panel's fragment reruns once a second, briefly: this returns between them.
         """
         deadline = time.monotonic() + timeout_ms / 1000
         quiet_since = None
@@ -209,6 +217,25 @@ class StreamlitApp:
     def click(self, name: str | re.Pattern) -> None:
         self.main.get_by_role("button", name=name).first.click()
         self.wait_idle()
+
+    def charts(self) -> list[dict]:
+        """Every Plotly chart on the page: its title and the trace names and lengths."""
+        return self.page.evaluate(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].map(chart => ({
+                title: String((chart.layout && chart.layout.title && chart.layout.title.text)
+                              || '').replace(/<[^>]*>/g, ''),
+                traces: (chart.data || []).map(trace => ({
+                    name: trace.name || '', points: (trace.x || []).length})),
+            }))"""
+        )
+
+    def chart(self, title_part: str) -> dict | None:
+        """The first Plotly chart whose title contains `title_part`, or None."""
+        return next((c for c in self.charts() if title_part in c["title"]), None)
+
+    def errors(self) -> list[str]:
+        """The texts of the st.error boxes on the page."""
+        return self.page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
 
     def assert_no_traceback(self) -> None:
         body = self.page.locator("body").inner_text()
