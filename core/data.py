@@ -849,7 +849,8 @@ def _detect_decimal(raw: pd.DataFrame, sep: str) -> tuple[str, str | None]:
     """'.' or ',' from the numbers in the file; a note when the choice was a guess."""
     comma = point = ambiguous_comma = ambiguous_point = 0
     for column in raw.columns:
-        cells, _ = _clean_cells(raw[column].iloc[:2000])
+        head = raw[column].iloc[:1000].astype(str)
+        cells, _ = _clean_cells(head[head.str.contains(r"\d[.,]", regex=True)])
         for cell in cells[cells.str.match(_NUMBERISH)]:
             cell = cell.lstrip("+-")
             last_comma, last_point = cell.rfind(","), cell.rfind(".")
@@ -874,6 +875,8 @@ def _detect_decimal(raw: pd.DataFrame, sep: str) -> tuple[str, str | None]:
         return ",", "Numbers use a decimal comma (like 12,5)."
     if point > comma or not (ambiguous_comma or ambiguous_point):
         return ".", None
+    if sep == "," and not ambiguous_comma:
+        return ".", None  # 23.110 in a comma-separated file: a comma decimal would need quotes
     guess = "," if sep == ";" and ambiguous_comma else "."
     return guess, (
         f"Numbers such as 1{'.' if guess == ',' else ','}234 could be read two ways; "
@@ -950,12 +953,12 @@ def _time_hint(name: str) -> bool:
 
 def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.DatetimeIndex | None:
     """Timestamps for a column of dates or years, or None when it is not a time column."""
+    if numbers is not None:
+        return _numeric_times(numbers, name)
     text = cells.astype(str).str.strip()
     present = text[~text.str.lower().isin(_MISSING_TOKENS)]
     if len(present) == 0:
         return None
-    if numbers is not None:
-        return _numeric_times(numbers, name)
     sample = present.iloc[:: max(1, len(present) // 500)][:500]
     if not sample.str.contains(r"[^\d\s]", regex=True).all():
         return None
@@ -1280,10 +1283,9 @@ def _combine_year_and_period(
     if year_col is None:
         return None
     for column in raw.columns:
-        words = _words(column)
-        if column == year_col or not words & (_MONTH_WORDS | _QUARTER_WORDS):
+        per_year = _periods_per_year(column, raw[column]) if column != year_col else None
+        if per_year is None:
             continue
-        per_year = 12 if words & _MONTH_WORDS else 4
         numbers = _period_numbers(raw[column], per_year)
         if numbers is None:
             continue
@@ -1308,6 +1310,9 @@ def _combine_date_and_clock(raw: pd.DataFrame) -> tuple[pd.DataFrame, str, tuple
     """A date column beside a time-of-day column ("2020-01-31", "10:30") -> one date-time column."""
     clock_col = None
     for column in raw.columns:
+        head = raw[column].iloc[:200].astype(str).str.strip()
+        if not head.str.fullmatch(_CLOCK).any():
+            continue
         cells = raw[column].astype(str).str.strip()
         present = cells[~cells.str.lower().isin(_MISSING_TOKENS)]
         if len(present) and present.str.fullmatch(_CLOCK).all():
@@ -1332,16 +1337,36 @@ def _combine_date_and_clock(raw: pd.DataFrame) -> tuple[pd.DataFrame, str, tuple
     return None
 
 
+def _periods_per_year(name: str, cells: pd.Series) -> int | None:
+    """12 for a month column, 4 for a quarter column (by name, or a "Period" of M01/Q01 codes)."""
+    words = _words(name)
+    if words & _MONTH_WORDS:
+        return 12
+    if words & _QUARTER_WORDS:
+        return 4
+    if words & {"period", "periode", "periodo", "période"}:
+        head = cells.iloc[:200].astype(str).str.strip()
+        for letter, per_year in (("M", 12), ("Q", 4)):
+            if head.str.fullmatch(rf"[{letter}{letter.lower()}]\d{{1,2}}").all():
+                return per_year
+    return None
+
+
 def _period_numbers(cells: pd.Series, per_year: int) -> pd.Series | None:
-    """Month (1-12, Jan, January) or quarter (1-4, Q1) numbers, or None if any cell is neither."""
+    """Month (1-12, Jan, January, M01) or quarter (1-4, Q1, Q01) numbers; None unless 90% are.
+
+    Cells that are neither (like the statistics offices' M13 for a yearly average) become
+    missing times, reported when the series is made.
+    """
     text = cells.astype(str).str.strip()
     blank = text.str.lower().isin(_MISSING_TOKENS)
-    numbers = pd.to_numeric(text.str.lstrip("Qq") if per_year == 4 else text, errors="coerce")
+    numbers = pd.to_numeric(text.str.replace(r"^[QqMm]", "", regex=True), errors="coerce")
     if per_year == 12:
         named = text.map(_month_number)
         numbers = numbers.where(numbers.notna(), pd.to_numeric(named, errors="coerce"))
     valid = numbers.between(1, per_year) & (numbers == numbers.round())
-    if not (valid | blank).all() or not valid.any():
+    present = int((~blank).sum())
+    if not present or int(valid.sum()) < 0.9 * present:
         return None
     return numbers.where(valid)
 
@@ -1446,8 +1471,16 @@ def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | N
         points = pd.Series(points.to_numpy(), index=aligned)
     if points.index.has_duplicates:
         count = int(points.index.duplicated().sum())
+        rows = len(points)
         points = points.groupby(level=0, sort=True).mean()
-        notes.append(f"{count} duplicate time(s) were found; values at the same time were averaged.")
+        note = f"{count} duplicate time(s) were found; values at the same time were averaged."
+        if count > 0.2 * rows:
+            note += (
+                f" With {count} of {rows} rows repeating a time, the file may hold several "
+                "series (one per place or product, say): to forecast one of them, keep only "
+                "its rows."
+            )
+        notes.append(note)
     if freq is None:
         if len(points) >= 3:
             notes.append(

@@ -791,3 +791,23 @@ def test_date_and_time_of_day_columns_are_combined():
     series = to_series(table)
     assert (series.freq, series.season, len(series)) == ("h", 24, 48)
     assert series.time[-1] == stamps[-1]
+
+
+def test_statistics_office_layout_with_notes_year_and_period_codes():
+    lines = ["Series Id:           LNS14000000Q", "", "Seasonally Adjusted",
+             "Series title:        (Seas) Unemployment Rate", "", "Series id,Year,Period,Value,"]
+    lines += [f"LNS14000000Q,{1959 + i // 4},Q0{i % 4 + 1},{5 + i % 3}.{i % 10}" for i in range(36)]
+    lines.insert(10, "LNS14000000Q,1960,Q05,99.5")  # a yearly average row: not a quarter
+    series = load_series("\n".join(lines).encode())
+    assert (series.freq, series.date_col, series.name) == ("QS-JAN", "date", "Value")
+    assert len(series) == 36 and series.time[-1] == pd.Timestamp("1967-10-01")
+    assert 99.5 not in series.values
+    assert any("1 row(s) had no time and were left out" in note for note in series.notes)
+
+
+def test_many_repeated_times_suggest_several_series():
+    rows = [f"2020-{m:02d},{region},{m * k}" for m in range(1, 13)
+            for k, region in ((1, "north"), (3, "south"))]
+    series = load_series(("month,region,sales\n" + "\n".join(rows)).encode())
+    assert series.values[0] == 2  # mean of 1 and 3
+    assert any("may hold several series" in note for note in series.notes)
