@@ -219,13 +219,15 @@ class StreamlitApp:
         self.wait_idle()
 
     def charts(self) -> list[dict]:
-        """Every Plotly chart on the page: its title and the trace names and lengths."""
+        """Every Plotly chart on the page: its title, and each trace's name, length, x, y, text."""
         return self.page.evaluate(
             """() => [...document.querySelectorAll('.js-plotly-plot')].map(chart => ({
                 title: String((chart.layout && chart.layout.title && chart.layout.title.text)
                               || '').replace(/<[^>]*>/g, ''),
                 traces: (chart.data || []).map(trace => ({
-                    name: trace.name || '', points: (trace.x || []).length})),
+                    name: trace.name || '', points: (trace.x || []).length,
+                    x: Array.from(trace.x || []), y: Array.from(trace.y || []),
+                    text: Array.from(trace.text || [])})),
             }))"""
         )
 
