@@ -182,7 +182,7 @@ class ForecastConfig(Config):
     learning_rate: float = 0.003
     batch_size: int = 32
     epochs: int = 150
-    patience: int = 20
+    patience: int = 10
     clipnorm: float = 1.0
     strategy: str = "direct"
     transform: str = "auto"

@@ -7,8 +7,8 @@ The flow of one forecast (`run_forecast`, or `forecast_task` inside a job worker
 2. The last `holdout` points are set aside: never used to fit, validate or scale.
 3. The training part becomes windows (`core.preprocessing`); the last fifth of them validate
    (early stopping, and the residuals that calibrate the prediction intervals).
-4. `ensemble` networks with different seeds are fitted through `core.training.fit` (live logs,
-   stop flag, best weights, NaN -> error) and averaged.
+4. `ensemble` networks side by side in one model are fitted through `core.training.fit` (live
+   logs, stop flag, best weights, NaN -> error); the forecast is their average.
 5. One multi-step forecast from the end of the training part covers the whole holdout (no true
    holdout value is fed back), then one from the end of the data covers the future horizon.
 6. Naive, seasonal-naive, drift and AutoETS forecasts of the same holdout are scored with the
@@ -104,11 +104,13 @@ DEFAULT_HORIZONS = {
 
 
 def default_window(season: int, horizon: int) -> int:
-    """Two seasons of history when seasonal (capped at 60 steps for speed), else about twice the
-    horizon, at least 8."""
-    if season > 1:
-        return min(max(2 * season, horizon), max(60, season + 1))
-    return min(max(8, 2 * horizon), 60)
+    """Two seasons or twice the horizon, whichever is longer (at least 8); past 48 steps (weekly
+    data), twice the horizon and at least 24: the seasonal anchor already carries the yearly
+    pattern, and long windows make training slow."""
+    window = max(2 * season, 2 * horizon, 8)
+    if window > 48:
+        window = min(max(2 * horizon, 24), 48)
+    return window
 
 
 def _needed_length(window: int, steps: int, holdout: int) -> int:
@@ -181,7 +183,7 @@ class ForecastResult:
     forecast: pd.DataFrame  # time, actual, forecast, lower/upper 80/95, part
     baselines: pd.DataFrame  # time + one column per baseline, holdout rows
     metrics: dict  # {"model": {mae, rmse, smape, mase}, "baselines": {name: {...}}}
-    history: list[dict]  # epoch, loss, val_loss, seconds (and member when ensembled)
+    history: list[dict]  # epoch, loss, val_loss, seconds
     epochs_run: int
     best_epoch: int
     seconds: float
@@ -239,7 +241,17 @@ def _json_safe(value):
 
 
 def build_model(config: ForecastConfig, steps: int):
-    """A stack of `num_layers` recurrent layers and a dense head with `steps` outputs."""
+    """The network: `ensemble` members side by side, each a stack of `num_layers` recurrent
+    layers and a dense head with `steps` outputs.
+
+    Members share the input but no weights, and each is scored against the targets on its own
+    (the training model concatenates their outputs and is fitted on the targets repeated once
+    per member), so they learn independently from different initial weights, in one fit: on
+    small series that costs little more than one member. The forecast is their average.
+
+    Returns:
+        (training model, forecasting model): the second averages the members' outputs.
+    """
     import keras
 
     layer_class = {
@@ -247,50 +259,37 @@ def build_model(config: ForecastConfig, steps: int):
         "gru": keras.layers.GRU,
         "rnn": keras.layers.SimpleRNN,
     }[config.cell]
-    model = keras.Sequential([keras.Input((config.window, 1))])
-    for index in range(config.num_layers):
-        model.add(layer_class(config.units, return_sequences=index < config.num_layers - 1))
-        if config.dropout:
-            model.add(keras.layers.Dropout(config.dropout))
-    model.add(keras.layers.Dense(steps))
+    inputs = keras.Input((config.window, 1), name="window")
+    outputs = []
+    for member in range(1, config.ensemble + 1):
+        hidden = inputs
+        for index in range(1, config.num_layers + 1):
+            hidden = layer_class(
+                config.units,
+                return_sequences=index < config.num_layers,
+                name=f"{config.cell}_{member}_{index}",
+            )(hidden)
+            if config.dropout:
+                hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{member}_{index}")(
+                    hidden
+                )
+        # Zero weights: before training every member forecasts the anchor exactly, so early
+        # stopping can always fall back to (close to) the anchor when the data teach nothing.
+        outputs.append(
+            keras.layers.Dense(steps, kernel_initializer="zeros", name=f"forecast_{member}")(hidden)
+        )
+    if len(outputs) == 1:
+        training = forecasting = keras.Model(inputs, outputs[0], name="forecaster")
+    else:
+        training = keras.Model(inputs, keras.layers.Concatenate(name="members")(outputs),
+                               name="forecaster_training")
+        forecasting = keras.Model(inputs, keras.layers.Average(name="average")(outputs),
+                                  name="forecaster")
     optimizer = keras.optimizers.Adam(
         learning_rate=config.learning_rate, clipnorm=config.clipnorm or None
     )
-    model.compile(optimizer=optimizer, loss="mae")
-    return model
-
-
-class _MemberContext(JobContext):
-    """The job's context as seen by one ensemble member: epochs are numbered across members."""
-
-    def __init__(self, context: JobContext, member: int, members: int, offset: int):
-        super().__init__(context.workdir)
-        self._context, self._member, self._members, self._offset = context, member, members, offset
-
-    def set_total(self, epochs: int) -> None:
-        if self._member == 0:
-            self._context.set_total(epochs * self._members)
-
-    def report(self, logs: dict) -> None:
-        self._context.report({**logs, "epoch": self._offset + logs["epoch"],
-                              "member": self._member + 1})
-
-    def say(self, message: str) -> None:
-        self._context.say(message)
-
-    def should_stop(self) -> bool:
-        return self._context.should_stop()
-
-
-class _Averaged:
-    """Calls every member on the same inputs and averages their outputs."""
-
-    def __init__(self, members: list):
-        self.members = members
-
-    def __call__(self, inputs: np.ndarray) -> np.ndarray:
-        outputs = [np.asarray(model(inputs, training=False)) for model in self.members]
-        return np.mean(outputs, axis=0)
+    training.compile(optimizer=optimizer, loss="mae")
+    return training, forecasting
 
 
 def _predict_paths(predict, encoder: WindowEncoder, contexts: np.ndarray, length: int) -> np.ndarray:
@@ -376,39 +375,24 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     validation = (inputs[fit_count:], targets[fit_count:])
 
     debug = payload.get("debug") or {}
-    members, history, best_epochs = [], [], []
-    stopped_by_user = False
-    settings = FitSettings(
-        epochs=config.epochs, batch_size=config.batch_size, patience=config.patience
+    context.say(f"Training {CELL_NAMES[config.cell]}...")
+    set_seed(config.seed)
+    model, forecaster = build_model(config, steps)
+    repeat = (1, config.ensemble)
+    outcome = fit(
+        model,
+        inputs[:fit_count],
+        np.tile(targets[:fit_count], repeat),
+        (validation[0], np.tile(validation[1], repeat)),
+        FitSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience),
+        context,
+        extra_callbacks=[_NaNInjector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None,
     )
-    for member in range(config.ensemble):
-        if member and context.should_stop():
-            break
-        context.say(
-            f"Training {CELL_NAMES[config.cell]} {member + 1} of {config.ensemble}..."
-            if config.ensemble > 1
-            else f"Training {CELL_NAMES[config.cell]}..."
-        )
-        set_seed(config.seed + member)
-        model = build_model(config, steps)
-        member_context = _MemberContext(context, member, config.ensemble, len(history))
-        extra = [_NaNInjector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None
-        outcome = fit(
-            model, inputs[:fit_count], targets[:fit_count], validation, settings,
-            member_context, extra_callbacks=extra,
-        )
-        if not outcome.history:
-            if member == 0:
-                raise JobStopped("Stopped before the first epoch finished; nothing was trained.")
-            break
-        history += [{**log, "epoch": len(history) + index + 1, "member": member + 1}
-                    for index, log in enumerate(outcome.history)]
-        best_epochs.append(outcome.best_epoch)
-        members.append(model)
-        if outcome.stopped_by_user:
-            stopped_by_user = True
-            break
-    predict = _Averaged(members)
+    if not outcome.history:
+        raise JobStopped("Stopped before the first epoch finished; nothing was trained.")
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(forecaster(batch, training=False))
 
     context.say("Forecasting and calibrating the intervals...")
     # Holdout: one multi-step forecast from the end of the training part.
@@ -449,18 +433,18 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     }
 
     model_path = Path(context.workdir) / "model.keras"
-    _save(members, model_path)
+    forecaster.save(model_path)
     copies = copies_last_value(frame["forecast"].to_numpy(), values, holdout)
     result = ForecastResult(
         config=config,
         forecast=frame,
         baselines=baseline_frame,
         metrics=scores,
-        history=history,
-        epochs_run=len(history),
-        best_epoch=best_epochs[0],
+        history=outcome.history,
+        epochs_run=len(outcome.history),
+        best_epoch=outcome.best_epoch,
         seconds=0.0,
-        stopped_by_user=stopped_by_user,
+        stopped_by_user=outcome.stopped_by_user,
         copies_last_value=copies,
         warnings=[],
         model_path=str(model_path),
@@ -472,8 +456,7 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
             "scale": encoder.scale_,
             "training_windows": fit_count,
             "validation_windows": validation_count,
-            "members_trained": len(members),
-            "best_epochs": best_epochs,
+            "members": config.ensemble,
         },
     )
     result.warnings = _warnings(result)
@@ -491,9 +474,9 @@ class _NaNInjector:
         class Injector(keras.callbacks.Callback):
             def on_epoch_begin(self, index, logs=None):
                 if index + 1 >= epoch:
-                    self.model.layers[-1].kernel.assign(
-                        np.full(self.model.layers[-1].kernel.shape, np.nan, dtype="float32")
-                    )
+                    head = next(layer for layer in self.model.layers
+                                if isinstance(layer, keras.layers.Dense))
+                    head.kernel.assign(np.full(head.kernel.shape, np.nan, dtype="float32"))
 
         return Injector()
 
@@ -526,18 +509,6 @@ def _forecast_rows(time_index, actual, path, widths, transform, part) -> pd.Data
         frame[f"upper_{percent}"] = transform.inverse(path + width)
     frame["part"] = part
     return frame
-
-
-def _save(members: list, path: Path) -> None:
-    """Save the model (the members averaged into one Keras model when ensembled)."""
-    import keras
-
-    if len(members) == 1:
-        members[0].save(path)
-        return
-    inputs = keras.Input(members[0].input_shape[1:])
-    outputs = keras.layers.Average()([member(inputs) for member in members])
-    keras.Model(inputs, outputs).save(path)
 
 
 def copies_last_value(forecast, values, holdout: int) -> bool:

@@ -87,8 +87,9 @@ def add_forecast_command(subparsers) -> None:
     )
     task.add_argument(
         "--window", type=int, metavar="W",
-        help="past points the network sees (default: two seasons, at most 60, or twice the "
-        "horizon when there is no season; shortened to fit a short series)",
+        help="past points the network sees (default: two seasons or twice the horizon, "
+        "whichever is longer, at least 8; for weekly data twice the horizon; shortened to fit "
+        "a short series)",
     )
     task.add_argument(
         "--strategy", choices=ForecastConfig.CHOICES["strategy"], default=_DEFAULTS.strategy,
