@@ -282,11 +282,16 @@ def _to_series(table: Table, target: str | None, date_col: str | None, missing: 
     notes: list[str] = list(table.notes)
     if target is None:
         candidates = [c for c in table.numeric_candidates if c != date_col]
+        if not candidates and len(raw) < MIN_POINTS:
+            raise TooFewRowsError(
+                f"The file has only {len(raw)} data row(s); at least {MIN_POINTS} are needed "
+                "to learn anything. Use a longer series, one value per row."
+            )
         if not candidates:
             raise NonNumericError(
                 "No column of numbers was found to forecast. "
                 f"Received columns: {_names(columns)}; {_sample_row(raw)}. "
-                "Check the delimiter and decimal mark, or name the value column."
+                f"{_delimiter_advice(raw)}"
             )
         target = candidates[0]
     target = _find_column(target, columns, "value (target)")
@@ -690,6 +695,11 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
         header = [f"column_{i + 1}" for i in range(width)]
         body, body_lines = rows[start:], line_numbers[start:]
         notes.append("The first line holds data, not column names, so the columns were numbered.")
+    if not body and _looks_like_data(header):
+        raise TooFewRowsError(
+            f"{label} holds a single line of {len(header)} value(s). RNN Lab reads a series from "
+            "a column: put each value on its own line, under a header line such as 'value'."
+        )
     if not body:
         raise HeaderOnlyError(
             f"{label} has a header ({_names(header)}) but no data rows. "
@@ -699,6 +709,12 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
         len(row) >= len(header) and row[len(header) - 1].strip() for row in body
     ):
         header = header[:-1]  # a trailing delimiter on the header line, nothing below it
+    if _has_row_names(header, body):
+        header = ["row_name", *header]
+        notes.append(
+            "Each row has one value more than the header (row names, as R writes them); "
+            "that first column was named 'row_name'."
+        )
     header = _unique_names(header, notes)
     body = _even_rows(body, body_lines, len(header), sep, label, notes)
     frame = pd.DataFrame(body, columns=header, index=pd.Index(body_lines, name="line"), dtype=object)
@@ -706,6 +722,15 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
 
 
 _NUMBER_OR_DATE = re.compile(r"^[-+]?[\d.,]+(e[-+]?\d+)?$|^\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?", re.I)
+
+
+def _has_row_names(header: list[str], body: list[list[str]]) -> bool:
+    """Every row one cell wider than the header, and those first cells count 1, 2, 3..."""
+    if len(body) < 2 or any(len(row) != len(header) + 1 for row in body):
+        return False
+    first = [row[0].strip() for row in body]
+    start = first[0] if first[0] in ("0", "1") else None
+    return start is not None and first == [str(int(start) + i) for i in range(len(body))]
 
 
 def _looks_like_header(row: list[str]) -> bool:
@@ -773,7 +798,8 @@ _MISSING_TOKENS = {
     "", "na", "n/a", "nan", "null", "none", "-", "--", "?", ".", "#n/a", "missing", "nil",
     "#value!", "#div/0!", "n.a.", "..", "…",
 }
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+# Spaces inside a number only as thousands groups ("1 234 567") or after a sign ("- 4").
+_SPACES = re.compile(r"(?<=\d)[\s\u00a0\u202f\u2009](?=\d{3}(?!\d))|(?<=^[-+])\s+")
 _CURRENCY = re.compile(r"^[$€£¥₹]|[$€£¥₹%]$")
 _NUMBERISH = re.compile(r"^[-+]?\d[\d.,']*$")
 
@@ -1638,6 +1664,16 @@ def _check_usable(values: np.ndarray, target: str) -> None:
 
 
 # ----------------------------------------------------------------------------- message helpers
+
+
+def _delimiter_advice(raw: pd.DataFrame) -> str:
+    first = str(raw.iloc[0, 0]).strip()
+    if raw.shape[1] == 1 and len(first.split()) > 1:
+        return (
+            "The values seem to be separated by spaces, which RNN Lab does not read: save the "
+            "file as CSV with commas, semicolons, tabs or | between the columns."
+        )
+    return "Check the delimiter and decimal mark, or name the value column."
 
 
 def _names(columns: list[str], limit: int = 12) -> str:

@@ -811,3 +811,30 @@ def test_many_repeated_times_suggest_several_series():
     series = load_series(("month,region,sales\n" + "\n".join(rows)).encode())
     assert series.values[0] == 2  # mean of 1 and 3
     assert any("may hold several series" in note for note in series.notes)
+
+
+def test_r_row_names_without_a_header_cell():
+    text = '"month","sales"\n' + "\n".join(f'"{i + 1}","2020-{i + 1:02d}",{i * 7 % 5}'
+                                         for i in range(12))
+    table = read_csv(text.encode())
+    assert list(table.frame.columns) == ["row_name", "month", "sales"]
+    assert table.numeric_candidates[0] == "sales"
+    assert to_series(table).freq == "MS"
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "words"),
+    [
+        ("a,b,c\n1,2,3\n", TooFewRowsError, ["only 1 data row(s)"]),
+        (",".join(str(i) for i in range(50)) + "\n", TooFewRowsError,
+         ["single line of 50 value(s)", "its own line"]),
+        ("x y\n" + "\n".join(f"{i}.5 {i}" for i in range(20)), NonNumericError,
+         ["separated by spaces", "save the file as CSV"]),
+    ],
+    ids=["one-row", "one-line-of-values", "space-separated"],
+)
+def test_layouts_we_cannot_read_say_how_to_fix_them(text, error, words):
+    with pytest.raises(error) as caught:
+        load_series(text.encode())
+    for word in words:
+        assert word in str(caught.value)
