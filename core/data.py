@@ -1007,7 +1007,10 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
         if best is None or score[:2] > best[:2]:
             best = score
     if best is not None:
-        return pd.DatetimeIndex(_to_datetime(text, best[2]))
+        parsed = _to_datetime(text, best[2])
+        if "%y" in best[2]:
+            parsed = _past_century(parsed)
+        return pd.DatetimeIndex(parsed)
     if sample.str.contains(r"[A-Za-z]", regex=True).any() or sample.str.contains(r"[-/.:]").all():
         parsed = _to_datetime(sample, "mixed")
         if parsed.notna().mean() >= 0.9:
@@ -1034,6 +1037,14 @@ def _to_datetime(cells: pd.Series, fmt: str) -> pd.Series:
             return parsed.astype("datetime64[ns]")
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return nothing
+
+
+def _past_century(parsed: pd.Series) -> pd.Series:
+    """Two-digit years read as the future (Jan-49 -> 2049) moved back a century (1949)."""
+    future = parsed > pd.Timestamp.now() + pd.DateOffset(years=1)
+    if not future.any():
+        return parsed
+    return parsed.where(~future, parsed - pd.DateOffset(years=100))
 
 
 def _quarter_times(cells: pd.Series) -> pd.DatetimeIndex | None:

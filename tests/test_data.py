@@ -838,3 +838,12 @@ def test_layouts_we_cannot_read_say_how_to_fix_them(text, error, words):
         load_series(text.encode())
     for word in words:
         assert word in str(caught.value)
+
+
+def test_two_digit_years_in_the_future_are_last_century():
+    months = pd.date_range("1949-01-01", periods=144, freq="MS")
+    text = "Month,Passengers\n" + "\n".join(f"{m:%b-%y},{100 + i}" for i, m in enumerate(months))
+    series = load_series(text.encode())
+    assert series.time[0] == pd.Timestamp("1949-01-01")
+    assert series.time[-1] == pd.Timestamp("1960-12-01")
+    assert series.freq == "MS" and len(series) == 144
