@@ -1006,6 +1006,8 @@ def _parse_times(cells: pd.Series, numbers: np.ndarray | None, name: str) -> pd.
         score = (ok, _regularity(parsed), fmt)
         if best is None or score[:2] > best[:2]:
             best = score
+        if fmt == "ISO8601" and ok == 1.0:
+            break  # year first is never ambiguous
     if best is not None:
         parsed = _to_datetime(text, best[2])
         if "%y" in best[2]:
