@@ -412,6 +412,12 @@ def _unexpected(error: Exception) -> UnreadableFileError:
 
 def _read_bytes(source: Any, max_bytes: int) -> tuple[bytes, str]:
     """The file's bytes and a short label for messages."""
+    if isinstance(source, str) and ("\n" in source or len(source) > 4096):
+        raise InputError(
+            f"Received text ({_shorten(source.splitlines()[0] if source else '', 40)!r}...) "
+            "where a file path was expected. Give the file's path, or its bytes "
+            "(text.encode())."
+        )
     if isinstance(source, (str, Path)):
         path = Path(source)
         label = f"'{path.name}'"

@@ -847,3 +847,8 @@ def test_two_digit_years_in_the_future_are_last_century():
     assert series.time[0] == pd.Timestamp("1949-01-01")
     assert series.time[-1] == pd.Timestamp("1960-12-01")
     assert series.freq == "MS" and len(series) == 144
+
+
+def test_csv_text_passed_as_a_path_is_explained():
+    with pytest.raises(InputError, match=r"Received text \('date,value'...\) where a file path"):
+        read_csv(monthly(TWELVE))
