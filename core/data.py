@@ -579,13 +579,12 @@ def _detect_encoding(data: bytes, label: str) -> tuple[str, str]:
 
 
 def _encoding_name(encoding: str) -> str:
+    """The codec's usual name: "utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252"..."""
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
         return encoding
-    return {"iso8859-1": "latin-1", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}.get(
-        codec, codec
-    )
+    return "latin-1" if codec == "iso8859-1" else codec
 
 
 def _refuse_binary_text(text: str, label: str) -> None:
@@ -1222,6 +1221,7 @@ def _month_number(name: str) -> int | None:
 
 
 def _wide_columns(raw: pd.DataFrame) -> tuple[str, dict[int, str]] | None:
+    """("month", {1: "Jan", ...}) or ("quarter", {1: "Q1", ...}) when columns are named so."""
     months = {}
     quarters = {}
     for column in raw.columns:
@@ -1239,6 +1239,7 @@ def _wide_columns(raw: pd.DataFrame) -> tuple[str, dict[int, str]] | None:
 
 
 def _year_column(raw: pd.DataFrame, decimal: str, exclude: set[str]) -> tuple[str, np.ndarray] | None:
+    """The first column of whole numbers that are all plausible years, and those years."""
     for column in raw.columns:
         if column in exclude:
             continue
