@@ -242,13 +242,10 @@ class InsideConfig(Config):
     units: int = 8
     num_layers: int = 1
     epochs: int = 30
-    gap: int = 6  # echo: remember the symbol this many steps before the last
+    gap: int = 6  # echo: remember the number marked this many steps before the last
     window: int = 12  # series: input steps per window
     path: str = ""  # series: a CSV that core.data.load_series reads
     seed: int = 0
-
-
-ECHO_SYMBOLS = 4
 
 
 def _series_windows(path: str, window: int) -> dict[str, Any]:
@@ -282,18 +279,12 @@ def _series_windows(path: str, window: int) -> dict[str, Any]:
 def _echo_windows(gap: int, seed: int) -> dict[str, Any]:
     from core.memory import make_echo
 
-    x, y = make_echo(512 + 64, gap, ECHO_SYMBOLS, seed=seed)
-    letters = "ABCDEFGHIJ"
-    labels = [
-        f"sequence {i + 1}: {' '.join(letters[s] for s in x[512 + i].argmax(axis=1))} "
-        f"(answer: {letters[y[512 + i]]})"
-        for i in range(64)
-    ]
+    x, y = make_echo(512 + 64, gap, seed=seed)
+    labels = [f"sequence {i + 1}: the marked number is {y[512 + i]:+.2f}" for i in range(64)]
     # Show the held-out sequences first: they are the ones worth looking at.
     order = np.r_[512 : 512 + 64, 0:512]
     return {"windows": x[order], "targets": y[order], "train_count": 512, "labels": labels,
-            "input_names": [f"symbol {letters[s]}" for s in range(ECHO_SYMBOLS)],
-            "train_slice": slice(64, 64 + 512)}
+            "input_names": ["number", "mark"], "train_slice": slice(64, 64 + 512)}
 
 
 def inside_task(payload: dict, context: JobContext) -> dict[str, Any]:
@@ -316,8 +307,8 @@ def inside_task(payload: dict, context: JobContext) -> dict[str, Any]:
         train = data.pop("train_slice")
         x_train, y_train = data["windows"][train], data["targets"][train]
         validation = (data["windows"][:64], data["targets"][:64])
-        head = keras.layers.Dense(ECHO_SYMBOLS, activation="softmax")
-        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+        head = keras.layers.Dense(1)
+        loss, metrics = "mse", []
     else:
         data = _series_windows(config.path, config.window)
         count = data["train_count"]

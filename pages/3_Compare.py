@@ -30,6 +30,7 @@ TEXT_SAMPLES = {
 KINDS = {"forecast": "Forecast a time series", "nextword": "Predict the next word"}
 RUNS_KEY = "_cmp_runs"  # the comparison shown: {"kind": ..., "runs": [Run, ...]}
 SHOWN_KEY = "_cmp_shown"
+LEGEND = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def curves_figure(pairs: list[tuple[compare.Run, Job | None]]) -> go.Figure:
     figure.update_layout(
         title={"text": "Validation loss of each cell, epoch by epoch", "font": {"size": 14}},
         xaxis_title="epoch", yaxis_title="validation loss", height=340,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": 1.15},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND,
     )
     return figure
 

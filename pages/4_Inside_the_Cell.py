@@ -14,14 +14,15 @@ from core.cells import INSIDE_TASK, InsideConfig, run_stack
 from core.config import CELL_NAMES, CELLS
 from core.errors import RNNLabError
 from core.memory import TASK as MEMORY_TASK
-from core.memory import MemoryConfig, gaps_up_to
+from core.memory import TOLERANCE, MemoryConfig, gaps_up_to
 from ui import inside_view
 from ui.jobs import current_job, is_busy, start_job, training_panel
 from ui.loaders import SAMPLE_DIR, SAMPLES
 from ui.state import init
 
 INSIDE_KEY, MEMORY_KEY = "inside", "memory"
-SOURCES = {"echo": "Remember a symbol (synthetic task)", "series": "A sample time series"}
+SOURCES = {"echo": "Remember a marked number (synthetic task)",
+           "series": "A sample time series"}
 CELL_ORDER = ("rnn", "lstm", "gru")
 
 
@@ -42,7 +43,8 @@ def inside_settings(busy: bool) -> InsideConfig | None:
     with left:
         source = st.radio("Train on", list(SOURCES), format_func=SOURCES.get, key="in_source",
                           disabled=busy,
-                          help="The echo task: say which symbol came k steps before the end. "
+                          help="The echo task: say which number was marked k steps before "
+                          "the end. "
                           "A series: predict the next value from a window of past values.")
         cell = st.selectbox("Cell", CELL_ORDER, index=1, format_func=CELL_NAMES.get,
                             key="in_cell", disabled=busy, help="The kind of recurrent cell.")
@@ -51,12 +53,13 @@ def inside_settings(busy: bool) -> InsideConfig | None:
                           help="Size of the hidden state: one row per unit in the heatmaps.")
         layers = st.slider("Layers", 1, 2, 1, key="in_layers", disabled=busy,
                            help="Stacked cells: the second reads the first one's hidden states.")
-        epochs = st.slider("Epochs", 1, 100, 25, key="in_epochs", disabled=busy,
+        epochs = st.slider("Epochs", 1, 100, 15, key="in_epochs", disabled=busy,
                            help="Passes over the training data (a few seconds each at most).")
     with right:
         if source == "echo":
             gap = st.slider("Gap k", 1, 30, 6, key="in_gap", disabled=busy,
-                            help="The answer is the symbol seen this many steps before the end.")
+                            help="The answer is the number marked this many steps before the "
+                            "end.")
             return InsideConfig(source="echo", cell=cell, units=units, num_layers=layers,
                                 epochs=epochs, gap=gap)
         sample = st.selectbox("Series", list(SAMPLES), format_func=lambda s: SAMPLES[s].title,
@@ -89,13 +92,13 @@ def show_inside(result: dict) -> None:
                              key="in_layer_pick", help="Which stacked layer to look inside.")
     window = result["windows"][index]
     states = run_stack(result["weights"], window[None])[layer]
+    target_step = None  # position (0-based) of the input the answer depends on
     if config.source == "echo":
-        target_step = str(len(window) - config.gap)
-        predicted = "ABCDEFGHIJ"[int(result["predictions"][index].argmax())]
-        st.markdown(f"The answer is the symbol at step **{target_step}** (dotted line); the "
-                    f"model says **{predicted}**.")
-    else:
-        target_step = None
+        target_step = len(window) - 1 - config.gap
+        predicted = float(result["predictions"][index][0])
+        st.markdown(f"The answer is the number marked at step **{target_step + 1}** (dotted "
+                    f"line), **{result['targets'][index]:+.2f}**; the model says "
+                    f"**{predicted:+.2f}**.")
     st.plotly_chart(inside_view.input_figure(window, result["input_names"], target_step),
                     key=f"in-input-{index}", width="stretch")
     names = inside_view.STATES_SHOWN[config.cell]
@@ -105,10 +108,10 @@ def show_inside(result: dict) -> None:
             st.plotly_chart(inside_view.state_figure(states[name][0], name),
                             key=f"in-{name}-{index}-{layer}", width="stretch")
     if config.cell == "lstm":
-        st.caption("Look for units whose forget gate stays bright (near 1) after the answer's "
-                   "step: they hold that symbol in the cell state until the end.")
+        st.caption("Look for units whose forget gate stays bright (near 1) after the marked "
+                   "step: they hold that number in the cell state until the end.")
     elif config.cell == "gru":
-        st.caption("Look for units whose update gate stays bright (near 1) after the answer's "
+        st.caption("Look for units whose update gate stays bright (near 1) after the marked "
                    "step: they copy their state forward unchanged.")
 
 
@@ -158,7 +161,8 @@ def memory_settings(busy: bool) -> MemoryConfig | None:
                           samples=samples)
     runs = len(gaps_up_to(longest, count)) * len(CELLS)
     st.caption(f"{runs} small trainings: gaps {gaps_up_to(longest, count)} for each cell. "
-               "With 4 symbols, guessing is right 25% of the time.")
+               f"An answer counts as right within {TOLERANCE} of the marked number; always "
+               f"answering 0 is right {TOLERANCE:.0%} of the time.")
     return config
 
 
@@ -184,7 +188,7 @@ def draw_memory_progress(job, snapshot) -> None:
     elif snapshot.state.value == "failed":
         st.error(snapshot.message)
     if snapshot.logs:
-        chance = 1.0 / MemoryConfig().symbols
+        chance = TOLERANCE
         st.plotly_chart(inside_view.accuracy_figure(list(snapshot.logs), chance),
                         key=f"mem-accuracy-{job.id}-{snapshot.epoch}", width="stretch")
 
@@ -192,10 +196,10 @@ def draw_memory_progress(job, snapshot) -> None:
 def memory_section() -> None:
     busy = is_busy(MEMORY_KEY)
     st.markdown(
-        "Each sequence is made of random symbols (A, B, C, D). The question at the end: **which "
-        "symbol came k steps ago?** Everything after it is distraction. The three cells get the "
-        "same small budget; watch the accuracy fall as k grows, then see how far back the "
-        "learning signal reaches."
+        "Each sequence is made of random numbers between -1 and 1; one of them is marked. The "
+        "question at the end: **what was the marked number, k steps ago?** The numbers around it "
+        "only distract. The three cells get the same small budget; watch how the accuracy holds "
+        "up as k grows, then see how far back the learning signal reaches."
     )
     config = memory_settings(busy)
     if st.button("Train the three cells", key="mem_train", type="primary", disabled=busy,
@@ -223,7 +227,8 @@ def memory_section() -> None:
     st.plotly_chart(inside_view.gradient_figure(result["gradients"], which),
                     key=f"mem-gradient-{job.id}-{which}", width="stretch")
     st.caption(
-        f"Gap k = {result['gradient_gap']}: the symbol to remember is the leftmost point. A line "
+        f"Gap k = {result['gradient_gap']}: the number to remember is the point at "
+        f"{result['gradient_gap']} steps back. A line "
         "that drops steeply to the left means the learning signal fades before it reaches the "
         "inputs that matter: that is the vanishing gradient. These are measured on this run; "
         "with another seed or budget the numbers move, so compare the shapes, not the decimals."

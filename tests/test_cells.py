@@ -129,8 +129,8 @@ def test_inside_task_on_the_echo_task_returns_plain_arrays(tmp_path):
     config = cells.InsideConfig(cell="gru", units=3, epochs=2, gap=3)
     result = run_inline(cells.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
     assert result["keras_gap"] < 1e-5  # numpy and Keras agree on every held-out window
-    assert result["windows"].shape == (64, 4, 4) and len(result["labels"]) == 64
-    assert result["predictions"].shape == (64, 4)
+    assert result["windows"].shape == (64, 5 + 3 + 1, 2) and len(result["labels"]) == 64
+    assert result["predictions"].shape == (64, 1)
     assert len(result["history"]) == 2
     states = cells.run_stack(result["weights"], result["windows"][:1])
     assert set(states[0]) == {"update", "reset", "candidate", "hidden"}

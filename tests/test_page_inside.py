@@ -47,6 +47,8 @@ def test_a_tiny_trained_cell_shows_its_gates(cell, gates):
     run_until_finished(at, "inside", timeout=300)
     assert not at.exception and not at.error
     assert "matches Keras' own output" in " ".join(texts(at.caption))
+    # 5 numbers, then the marked one, then 2 more: the answer is at step 6
+    assert "The answer is the number marked at step **6**" in " ".join(texts(at.markdown))
     charts = at.get("plotly_chart")
     # the loss curve, the input window, and one heatmap per state
     assert len(charts) == 2 + gates
@@ -54,7 +56,7 @@ def test_a_tiny_trained_cell_shows_its_gates(cell, gates):
     job = job_of(at, "inside")
     at.selectbox(key="in_window_pick").set_value(5).run()
     assert not at.exception and job_of(at, "inside") is job
-    assert "sequence 6" in at.selectbox(key="in_window_pick").format_func(5)
+    assert "sequence 6: the marked number is" in at.selectbox(key="in_window_pick").format_func(5)
 
 
 @pytest.mark.slow

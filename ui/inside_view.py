@@ -24,6 +24,7 @@ STATE_TITLES = {
     "update": "Update gate z (1 = keep the previous state, 0 = take the candidate)",
     "reset": "Reset gate r (0 = ignore the previous state when proposing)",
 }
+_LEGEND = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"}
 GATES = ("forget", "input", "output", "update", "reset")
 STATES_SHOWN = {
     "rnn": ("hidden",),
@@ -65,30 +66,32 @@ DIAGRAMS = {
         x -> tanh; hp -> tanh; tanh -> h;
         h -> hp [style=dashed, label="next step", fontsize=9, constraint=false];
     }}""",
-    "lstm": f"""digraph {{ {_DOT_STYLE}
-        x [label="x(t), h(t-1)", shape=plaintext];
+    "lstm": f"""digraph {{ {_DOT_STYLE} rankdir=TB; nodesep=0.15; ranksep=0.3;
+        x [label="input x(t) and h(t-1)", shape=plaintext];
         f [label="forget σ", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
         i [label="input σ", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
         g [label="candidate tanh", shape=box, style="rounded,filled", fillcolor="#fde0dc"];
         o [label="output σ", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
+        {{ rank=same; f; i; g; o; }}
         cp [label="c(t-1)", shape=plaintext];
-        m1 [label="×", shape=circle, width=0.3]; m2 [label="×", shape=circle, width=0.3];
-        add [label="+", shape=circle, width=0.3];
+        keep [label="×", shape=circle, width=0.3, fixedsize=true];
+        write [label="×", shape=circle, width=0.3, fixedsize=true];
+        add [label="+", shape=circle, width=0.3, fixedsize=true];
         c [label="c(t)", shape=plaintext];
-        t [label="tanh", shape=box, style=rounded];
-        m3 [label="×", shape=circle, width=0.3];
+        show [label="× tanh(c)", shape=box, style=rounded];
         h [label="h(t)", shape=plaintext];
         x -> f; x -> i; x -> g; x -> o;
-        cp -> m1; f -> m1; i -> m2; g -> m2; m1 -> add; m2 -> add; add -> c;
-        c -> t; t -> m3; o -> m3; m3 -> h;
+        cp -> keep; f -> keep; i -> write; g -> write; keep -> add; write -> add; add -> c;
+        c -> show; o -> show; show -> h;
     }}""",
-    "gru": f"""digraph {{ {_DOT_STYLE}
-        x [label="x(t), h(t-1)", shape=plaintext];
+    "gru": f"""digraph {{ {_DOT_STYLE} rankdir=TB; nodesep=0.2; ranksep=0.3;
+        x [label="input x(t) and h(t-1)", shape=plaintext];
         z [label="update σ", shape=box, style="rounded,filled", fillcolor="#dff0d8"];
         r [label="reset σ", shape=box, style="rounded,filled", fillcolor="#dff0d8"];
-        g [label="candidate tanh\\n(x, r × h(t-1))", shape=box, style="rounded,filled",
+        {{ rank=same; z; r; }}
+        g [label="candidate tanh(x, r × h(t-1))", shape=box, style="rounded,filled",
            fillcolor="#fde0dc"];
-        mix [label="z × h(t-1) + (1 - z) × candidate", shape=box, style=rounded];
+        mix [label="h(t) = z × h(t-1) + (1 - z) × candidate", shape=box, style=rounded];
         h [label="h(t)", shape=plaintext];
         x -> z; x -> r; r -> g; x -> g; z -> mix; g -> mix; mix -> h;
     }}""",
@@ -117,21 +120,20 @@ def state_figure(values: np.ndarray, name: str, step_labels: list[str] | None = 
 
 def input_figure(window: np.ndarray, input_names: list[str], target_step: int | None = None,
                  step_labels: list[str] | None = None) -> go.Figure:
-    """The input window: a line for one feature, a heatmap for one-hot symbols."""
+    """The input window: the first input as a line, any other input (the echo task's mark) as
+    bars; a dotted line marks the step at 0-based position `target_step`."""
     window = np.asarray(window)
     x = step_labels or [str(step + 1) for step in range(len(window))]
-    if window.shape[1] == 1:
-        figure = go.Figure(go.Scatter(x=x, y=window[:, 0], mode="lines+markers",
-                                      name=input_names[0]))
-        figure.update_layout(yaxis_title="scaled value")
-    else:
-        figure = go.Figure(go.Heatmap(z=window.T, x=x, y=input_names, colorscale="Greys",
-                                      showscale=False, hoverinfo="skip"))
-        figure.update_layout(yaxis={"autorange": "reversed"})
+    figure = go.Figure(go.Scatter(x=x, y=window[:, 0], mode="lines+markers",
+                                  name=input_names[0]))
+    for feature in range(1, window.shape[1]):
+        figure.add_trace(go.Bar(x=x, y=window[:, feature], name=input_names[feature],
+                                opacity=0.3, marker_color="#d62728"))
     if target_step is not None:
+        # steps are categories: a shape placed by the category's index
         figure.add_vline(x=target_step, line={"color": "#d62728", "width": 2, "dash": "dot"})
-    figure.update_layout(title={"text": "Input window", "font": {"size": 13}}, height=200,
-                         margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    figure.update_layout(title={"text": "Input window", "font": {"size": 13}}, height=220,
+                         margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend=_LEGEND,
                          xaxis={"title": "step", "type": "category"})
     return figure
 
@@ -150,9 +152,9 @@ def accuracy_figure(runs: list[dict], chance: float) -> go.Figure:
                      annotation_text="guessing", annotation_position="bottom right")
     figure.update_layout(
         title={"text": "Accuracy on new sequences", "font": {"size": 14}},
-        xaxis_title="gap k (steps between the symbol and the question)",
+        xaxis_title="gap k (steps between the marked number and the end)",
         yaxis={"title": "accuracy", "range": [0, 1.05]}, height=340,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": 1.12},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=_LEGEND,
     )
     return figure
 
@@ -173,6 +175,6 @@ def gradient_figure(gradients: dict[str, dict], which: str) -> go.Figure:
         xaxis={"title": "steps back from the last input", "autorange": "reversed"},
         yaxis={"title": "gradient size (log scale)", "type": "log", "exponentformat": "power"},
         height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": 1.12},
+        legend=_LEGEND,
     )
     return figure
