@@ -114,7 +114,7 @@ def default_window(season: int, horizon: int) -> int:
 
 
 def _needed_length(window: int, steps: int, holdout: int) -> int:
-    return holdout + window + steps + MIN_WINDOWS - 1
+    return holdout + window + steps + MIN_WINDOWS
 
 
 def resolve_config(series: Any, config: ForecastConfig) -> ForecastConfig:
@@ -185,7 +185,7 @@ class ForecastResult:
     metrics: dict  # {"model": {mae, rmse, smape, mase}, "baselines": {name: {...}}}
     history: list[dict]  # epoch, loss, val_loss, seconds
     epochs_run: int
-    best_epoch: int
+    best_epoch: int  # 0 when no epoch beat the anchor and the network was reset to it
     seconds: float
     stopped_by_user: bool
     copies_last_value: bool
@@ -379,17 +379,26 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     set_seed(config.seed)
     model, forecaster = build_model(config, steps)
     repeat = (1, config.ensemble)
+    validation = (validation[0], np.tile(validation[1], repeat))
+    # Before training the network forecasts the anchor exactly (zero heads): "epoch 0".
+    initial_weights = model.get_weights()
+    anchor_loss = float(np.mean(np.abs(validation[1])))
     outcome = fit(
         model,
         inputs[:fit_count],
         np.tile(targets[:fit_count], repeat),
-        (validation[0], np.tile(validation[1], repeat)),
+        validation,
         FitSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience),
         context,
         extra_callbacks=[_NaNInjector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None,
     )
     if not outcome.history:
         raise JobStopped("Stopped before the first epoch finished; nothing was trained.")
+    best_loss = min(log.get("val_loss", np.inf) for log in outcome.history)
+    kept_anchor = bool(best_loss >= anchor_loss)
+    if kept_anchor:
+        # Early stopping at epoch 0: no epoch beat the anchor on the validation windows.
+        model.set_weights(initial_weights)
 
     def predict(batch: np.ndarray) -> np.ndarray:
         return np.asarray(forecaster(batch, training=False))
@@ -442,7 +451,7 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
         metrics=scores,
         history=outcome.history,
         epochs_run=len(outcome.history),
-        best_epoch=outcome.best_epoch,
+        best_epoch=0 if kept_anchor else outcome.best_epoch,
         seconds=0.0,
         stopped_by_user=outcome.stopped_by_user,
         copies_last_value=copies,
@@ -457,6 +466,9 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
             "training_windows": fit_count,
             "validation_windows": validation_count,
             "members": config.ensemble,
+            "anchor_validation_loss": anchor_loss,
+            "best_validation_loss": best_loss,
+            "kept_anchor": kept_anchor,
         },
     )
     result.warnings = _warnings(result)
@@ -578,7 +590,15 @@ def _warnings(result: ForecastResult) -> list[str]:
             f"Training was stopped by hand after {result.epochs_run} epochs; the forecast uses "
             "the best weights reached by then."
         )
-    if result.best_epoch <= 1 and result.epochs_run > 1:
+    if result.preprocessing.get("kept_anchor"):
+        anchor = {"seasonal": "the smoothed seasonal forecast",
+                  "last": "the last value carried forward"}[result.preprocessing["anchor"]]
+        warnings.append(
+            f"No epoch of {cell} beat its starting point ({anchor}) on the validation windows, "
+            "so the forecast is that starting point: the network learned nothing it could "
+            "trust. Try more data, a longer window or another cell."
+        )
+    elif result.best_epoch <= 1 and result.epochs_run > 1:
         warnings.append(
             f"{cell}'s validation error was lowest after the very first epoch: the network "
             "barely learned. Try a lower learning rate or a longer series."

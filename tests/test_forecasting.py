@@ -73,7 +73,7 @@ def test_logs_are_decided_on_the_training_part_only():
 def test_an_automatic_window_shrinks_to_fit_a_short_series():
     config = resolve_config(make_series(seasonal(48)), ForecastConfig())
     assert config.window < 24
-    assert 48 >= config.holdout + config.window + config.horizon + 11
+    assert 48 >= config.holdout + config.window + config.horizon + 12
 
 
 def test_a_series_too_short_for_the_chosen_settings_says_the_lengths():
@@ -229,3 +229,20 @@ def test_a_nan_loss_ends_the_job_in_an_error_state(job_manager):
 def test_start_forecast_refuses_a_series_too_short_before_queueing(job_manager):
     with pytest.raises(SeriesTooShortError):
         start_forecast(job_manager, make_series(seasonal(30)), ForecastConfig(window=24))
+
+
+@pytest.mark.slow
+def test_intervals_cover_a_noise_series_about_as_promised(tmp_path):
+    from core.intervals import coverage
+    from core.jobs import JobContext
+
+    noise = 10 + np.random.default_rng(7).normal(0, 1, 600)
+    series = make_series(noise, freq="D", season=1)
+    config = ForecastConfig(horizon=50, epochs=5, units=8)
+    result = run_forecast(series, config, JobContext(tmp_path))
+    holdout = result.forecast[result.forecast["part"] == "holdout"]
+    assert len(holdout) == 50
+    assert 0.6 <= coverage(holdout["actual"], holdout["lower_80"], holdout["upper_80"]) <= 0.98
+    assert 0.82 <= coverage(holdout["actual"], holdout["lower_95"], holdout["upper_95"])
+    # And the intervals are not absurdly wide: the 95% band is within 2x the normal one.
+    assert np.median(holdout["upper_95"] - holdout["lower_95"]) < 2 * 2 * 1.96
