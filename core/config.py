@@ -179,7 +179,7 @@ class ForecastConfig(Config):
     num_layers: int = 1
     units: int = 32
     dropout: float = 0.0
-    learning_rate: float = 0.003
+    learning_rate: float = 0.01
     batch_size: int = 32
     epochs: int = 150
     patience: int = 10
