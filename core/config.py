@@ -209,11 +209,12 @@ class NextWordConfig(Config):
         "patience": (0, 100),
         "min_count": (1, 100),
         "max_vocab": (10, 100000),
+        "ensemble": (1, 5),
         "seed": (0, 2**31 - 1),
     }
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"cell": CELLS}
 
-    cell: str = "lstm"
+    cell: str = "gru"
     context: int = 8
     embedding_dim: int = 64
     units: int = 128
@@ -228,4 +229,5 @@ class NextWordConfig(Config):
     min_count: int = 2
     max_vocab: int = 10000
     keep_punctuation: bool = False
+    ensemble: int = 2  # networks trained side by side; suggestions average them
     seed: int = 42

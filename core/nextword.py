@@ -11,10 +11,15 @@ The protocol (the same for the page, the command line and the benchmark):
   the same way for the network and for a Kneser-Ney trigram built on the same split.
 
 The network: an embedding, one or more SimpleRNN / LSTM / GRU layers and a softmax over the
-vocabulary. Two small things make it learn from a few thousand words instead of memorising them:
-word dropout (a share of the context words is hidden as `<unk>` in each training step) and a
-shortcut that also hands the last word's embedding to the softmax, so that frequent word pairs
-are learnt in a few epochs while the recurrent layers add what the longer context says.
+vocabulary. A few things make it learn from a few thousand words instead of memorising them
+(each measured with bench/nextword.py against a Kneser-Ney trigram):
+- word dropout: a share of the context words is hidden in each training step;
+- a shortcut that also hands the last word's embedding to the softmax, so that frequent word
+  pairs are learnt in a few epochs while the recurrent layers add what the longer context says;
+- the softmax bias starts at the word frequencies (the first epochs learn context, not counts);
+- validation and best-weights keeping use a running average of the weights (Polyak averaging);
+- after early stopping, one last epoch over the whole training part, validation slice included;
+- by default two networks trained side by side, their probabilities averaged (`ensemble`).
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ BASELINE_ORDER = 3
 
 CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.json"
-WEIGHTS_FILE = "model.weights.h5"
+WEIGHTS_FILE = "weights.npz"  # plain arrays: a weights file can never carry code
 METRICS_FILE = "metrics.json"
 
 
@@ -166,32 +171,51 @@ def renormalise(proba: np.ndarray) -> np.ndarray:
 
 
 def build_network(config: NextWordConfig, vocab_len: int):
-    """Embedding -> word dropout -> RNN layers -> softmax, with the last-word shortcut."""
+    """Embedding -> word dropout -> RNN layers -> softmax, with the last-word shortcut.
+
+    With `ensemble` > 1 the model holds that many such networks side by side, each with its own
+    weights and its own output (trained on its own loss); predictions average their outputs.
+    """
+    import keras
+
+    inputs = keras.Input((config.context,), dtype="int32", name="context")
+    outputs = [_member(config, vocab_len, inputs, member) for member in range(config.ensemble)]
+    return keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0],
+                       name=f"nextword_{config.cell}")
+
+
+def _member(config: NextWordConfig, vocab_len: int, inputs, member: int):
     import keras
 
     cell = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
-    inputs = keras.Input((config.context,), dtype="int32", name="context")
-    embedding = keras.layers.Embedding(vocab_len, config.embedding_dim, name="embedding")
-    hidden = embedding(WordDropout(config.word_dropout, seed=config.seed)(inputs))
-    last_word = keras.layers.Lambda(lambda x: x[:, -1, :], name="last_word")(hidden)
-    hidden = keras.layers.Dropout(config.dropout, seed=config.seed)(hidden)
+    suffix = f"_{member + 1}" if member else ""
+    seed = config.seed + 1000 * member
+    embedding = keras.layers.Embedding(vocab_len, config.embedding_dim, name=f"embedding{suffix}")
+    hidden = embedding(WordDropout(config.word_dropout, seed=seed, name=f"word_dropout{suffix}")(
+        inputs))
+    last_word = keras.layers.Lambda(lambda x: x[:, -1, :], name=f"last_word{suffix}")(hidden)
+    hidden = keras.layers.Dropout(config.dropout, seed=seed)(hidden)
     for layer in range(config.num_layers):
         hidden = cell[config.cell](
-            config.units, return_sequences=layer < config.num_layers - 1, name=f"rnn_{layer + 1}"
+            config.units, return_sequences=layer < config.num_layers - 1,
+            name=f"rnn_{layer + 1}{suffix}",
         )(hidden)
-        hidden = keras.layers.Dropout(config.dropout, seed=config.seed + layer + 1)(hidden)
+        hidden = keras.layers.Dropout(config.dropout, seed=seed + layer + 1)(hidden)
     if config.shortcut:
-        last_word = keras.layers.Dropout(config.dropout, seed=config.seed + 99)(last_word)
-        hidden = keras.layers.Concatenate(name="state_and_last_word")([hidden, last_word])
-    outputs = keras.layers.Dense(vocab_len, activation="softmax", name="next_word")(hidden)
-    return keras.Model(inputs, outputs, name=f"nextword_{config.cell}")
+        last_word = keras.layers.Dropout(config.dropout, seed=seed + 99)(last_word)
+        hidden = keras.layers.Concatenate(name=f"state_and_last_word{suffix}")([hidden, last_word])
+    return keras.layers.Dense(vocab_len, activation="softmax", name=f"next_word{suffix}")(hidden)
 
 
 def _word_dropout_layer():
     import keras
 
     class _WordDropout(keras.layers.Layer):
-        """In training, replaces each input id (padding aside) by `<unk>` with probability `rate`."""
+        """In training, hides each input word with probability `rate` (its id becomes padding).
+
+        Hidden words become padding ("nothing here"), not `<unk>`: `<unk>` keeps meaning "a rare
+        word", which matters because rare words are a quarter of what there is to predict.
+        """
 
         def __init__(self, rate: float, seed: int = 0, **kwargs):
             super().__init__(**kwargs)
@@ -204,7 +228,7 @@ def _word_dropout_layer():
             ops = keras.ops
             hide = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < self.rate
             hide = ops.logical_and(hide, ops.not_equal(ids, PAD_ID))
-            return ops.where(hide, ops.full_like(ids, UNK_ID), ids)
+            return ops.where(hide, ops.zeros_like(ids), ids)
 
     return _WordDropout
 
@@ -252,8 +276,8 @@ def _weight_average_callback(decay: float = 0.99, keep_at_end: bool = False):
     return WeightAverage()
 
 
-def WordDropout(rate: float, seed: int = 0):  # noqa: N802 - reads like the Keras layer it builds
-    return _word_dropout_layer()(rate, seed=seed, name="word_dropout")
+def WordDropout(rate: float, seed: int = 0, name: str = "word_dropout"):  # noqa: N802 - a layer
+    return _word_dropout_layer()(rate, seed=seed, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +328,7 @@ class NextWordModel:
         self.model_.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
             loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
+            metrics=[["accuracy"]] * config.ensemble if config.ensemble > 1 else ["accuracy"],
         )
         settings = FitSettings(
             epochs=config.epochs,
@@ -312,19 +336,25 @@ class NextWordModel:
             patience=config.patience,
             monitor="val_loss",
         )
+        if validation is not None:
+            validation = (validation[0], self._targets(validation[1]))
         self.outcome_ = fit(
-            self.model_, x_all[:train_until], y_all[:train_until], validation, settings, context,
-            extra_callbacks=[_weight_average_callback()],
+            self.model_, x_all[:train_until], self._targets(y_all[:train_until]), validation,
+            settings, context, extra_callbacks=[_weight_average_callback()],
         )
         if not self.outcome_.history:
             raise JobStopped("Training was stopped before the first epoch ended.")
         if validation is not None and not self.outcome_.stopped_by_user:
             context.say("One last pass over the whole training text...")
-            self._last_pass(x_all, y_all, context)
+            self._last_pass(x_all, self._targets(y_all), context)
         self.history_ = self.outcome_.history
         return self
 
-    def _last_pass(self, x: np.ndarray, y: np.ndarray, context: JobContext) -> None:
+    def _targets(self, y: np.ndarray):
+        """The targets in the shape the network wants: one copy per ensemble member."""
+        return tuple([y] * self.config.ensemble) if self.config.ensemble > 1 else y
+
+    def _last_pass(self, x: np.ndarray, y, context: JobContext) -> None:
         """One epoch over all training windows, keeping the averaged weights; stop-aware."""
         import keras
 
@@ -343,18 +373,20 @@ class NextWordModel:
 
     def _init_output_bias(self, ids: np.ndarray) -> None:
         """Start the softmax at the word frequencies, so the first epochs learn context, not counts."""
-        layer = self.model_.get_layer("next_word")
         counts = np.bincount(ids, minlength=len(self.vocab_)).astype("float64") + 0.5
         counts[PAD_ID] = 1e-3
-        kernel, _ = layer.get_weights()
-        layer.set_weights([kernel, np.log(counts / counts.sum()).astype("float32")])
+        for member in range(self.config.ensemble):
+            layer = self.model_.get_layer("next_word" + (f"_{member + 1}" if member else ""))
+            layer.bias.assign(np.log(counts / counts.sum()).astype("float32"))
 
     # -- predicting
 
     def predict_windows(self, windows: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Next-id probabilities for each row of context ids (padding column zeroed, renormalised)."""
         parts = [
-            np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size]))
+            np.mean(np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size])),
+                    axis=0) if self.config.ensemble > 1
+            else np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size]))
             for i in range(0, len(windows), batch_size)
         ]
         return renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
@@ -410,12 +442,13 @@ class NextWordModel:
     # -- saving
 
     def save(self, directory: str | Path) -> Path:
-        """Write config.json, vocabulary.json and model.weights.h5 into `directory`."""
+        """Write config.json, vocabulary.json and weights.npz into `directory`."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIG_FILE).write_text(self.config.to_json(), encoding="utf-8")
         (directory / VOCABULARY_FILE).write_text(self.vocab_.to_json(), encoding="utf-8")
-        self.model_.save_weights(directory / WEIGHTS_FILE)
+        with (directory / WEIGHTS_FILE).open("wb") as handle:
+            np.savez(handle, *self.model_.get_weights())
         return directory
 
     @classmethod
@@ -438,13 +471,21 @@ class NextWordModel:
         model = cls(NextWordConfig.from_json((directory / CONFIG_FILE).read_text(encoding="utf-8")))
         model.vocab_ = Vocabulary.from_json((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
         model.model_ = build_network(model.config, len(model.vocab_))
+        damaged = InputError(
+            f"The weights in {str(directory)!r} do not fit its settings and vocabulary. "
+            "Use a model folder saved by RNN Lab, unchanged."
+        )
+        expected = [tuple(weight.shape) for weight in model.model_.weights]
         try:
-            model.model_.load_weights(directory / WEIGHTS_FILE)
-        except (ValueError, OSError) as error:
-            raise InputError(
-                f"The weights in {str(directory)!r} do not fit its settings and vocabulary "
-                f"({error}). Use a model folder saved by RNN Lab, unchanged."
-            ) from error
+            with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as archive:
+                weights = [archive[f"arr_{i}"] for i in range(len(archive.files))]
+        except (ValueError, OSError, KeyError) as error:
+            raise damaged from error
+        if [tuple(weight.shape) for weight in weights] != expected or not all(
+            weight.dtype.kind == "f" and np.isfinite(weight).all() for weight in weights
+        ):
+            raise damaged
+        model.model_.set_weights(weights)
         return model
 
 
@@ -496,7 +537,6 @@ def nextword_task(payload: dict, context: JobContext) -> dict:
     `NextWordModel.load` needs, plus metrics.json.
     """
     config = NextWordConfig.from_dict(payload.get("config", {}))
-    set_seed(config.seed)
     if payload.get("text") is not None:
         text = payload["text"]
         corpus = decode_text(text, payload.get("name", "the text")) if isinstance(
@@ -506,6 +546,7 @@ def nextword_task(payload: dict, context: JobContext) -> dict:
 
         corpus = read_text_file(payload["path"])
     tokens, notes = corpus_tokens(corpus, config.keep_punctuation)
+    set_seed(config.seed)  # after the checks: a bad file is refused before TensorFlow loads
     model, metrics = train_and_evaluate(tokens, config, context)
     directory = save_run(payload.get("out") or context.workdir / "model", model, metrics)
     return {

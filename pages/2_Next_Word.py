@@ -52,6 +52,8 @@ HELP = {
     "min_count": "Words seen fewer times than this in training become 'unknown'.",
     "max_vocab": "At most this many different words (the most frequent ones).",
     "keep_punctuation": "Treat punctuation marks as words of their own.",
+    "ensemble": "Train this many networks side by side and average their guesses: usually "
+    "better, but each one adds training time.",
     "shortcut": "Also give the last word straight to the output layer: learns common word "
     "pairs faster.",
 }
@@ -160,6 +162,7 @@ def model_step(busy: bool) -> NextWordConfig | None:
             min_count=_number(first, "Minimum word count", "min_count", 1, 100, disabled=busy),
             max_vocab=_number(second, "Largest vocabulary", "max_vocab", 10, 100000,
                               disabled=busy),
+            ensemble=_number(first, "Networks averaged", "ensemble", 1, 5, disabled=busy),
         )
         with third:
             values["keep_punctuation"] = st.checkbox(
@@ -219,9 +222,12 @@ def train_step(corpus: dict | None, config: NextWordConfig | None, busy: bool) -
         st.caption("Press **Train model** to start. The learning curve appears here.")
     elif snapshot is not None and snapshot.logs:
         last = snapshot.logs[-1]
-        accuracy = [f"training {last['accuracy']:.1%}"] if "accuracy" in last else []
-        if "val_accuracy" in last:
-            accuracy.append(f"held-back text {last['val_accuracy']:.1%}")
+        accuracy = []
+        for label, is_validation in (("training", False), ("held-back text", True)):
+            values = [value for name, value in last.items() if name.endswith("accuracy")
+                      and name.startswith("val_") == is_validation]
+            if values:
+                accuracy.append(f"{label} {sum(values) / len(values):.1%}")
         if accuracy:
             st.caption(f"Next-word accuracy at epoch {last['epoch']}: {', '.join(accuracy)}.")
 

@@ -25,7 +25,7 @@ SEED_TEXT = (ROOT / "sample_data" / "seed_sentences.txt").read_text(encoding="ut
 # Tiny settings: a few hundred cheap steps on the seed's four sentences.
 TINY = NextWordConfig(
     context=3, embedding_dim=16, units=32, dropout=0.0, word_dropout=0.0, learning_rate=0.02,
-    batch_size=8, epochs=120, patience=0, min_count=1, seed=7,
+    batch_size=8, epochs=120, patience=0, min_count=1, ensemble=1, seed=7,
 )
 
 
@@ -186,7 +186,7 @@ def test_the_task_writes_a_model_folder_with_metrics(tmp_path):
     result = run_inline(TASK, payload, JobContext(tmp_path))
     folder = Path(result["model_dir"])
     assert sorted(p.name for p in folder.iterdir()) == [
-        "config.json", "metrics.json", "model.weights.h5", "vocabulary.json"
+        "config.json", "metrics.json", "vocabulary.json", "weights.npz"
     ]
     assert result["metrics"]["epochs_run"] == 3 == len(result["history"])
 
@@ -208,3 +208,36 @@ def test_a_task_with_bad_settings_fails_with_a_plain_message(job_manager):
     snapshot = job_manager.submit(TASK, payload).wait(120)
     assert snapshot.state is JobState.FAILED
     assert "must be one of lstm, gru, rnn" in snapshot.message
+
+
+@pytest.mark.slow
+def test_damaged_weights_are_refused_with_a_plain_message(seed_model, tmp_path):
+    folder = seed_model.save(tmp_path / "model")
+    weights = dict(np.load(folder / "weights.npz"))
+    weights["arr_0"] = weights["arr_0"][:3]
+    np.savez(folder / "weights.npz", **weights)
+    with pytest.raises(InputError, match="do not fit"):
+        NextWordModel.load(folder)
+    (folder / "weights.npz").write_bytes(b"not a numpy file")
+    with pytest.raises(InputError, match="do not fit"):
+        NextWordModel.load(folder)
+
+
+@pytest.mark.slow
+def test_an_ensemble_averages_its_members_and_survives_saving(tmp_path):
+    from core.training import set_seed
+
+    set_seed(3)
+    tokens = tokenize(SEED_TEXT)
+    vocab = Vocabulary.build(tokens, min_count=1)
+    model = NextWordModel(TINY.replace(ensemble=2, epochs=3)).fit(vocab.encode(tokens), vocab)
+    window = prompt_ids("i love", vocab, TINY.context)[None, :]
+    members = [np.asarray(output)[0] for output in model.model_.predict_on_batch(window)]
+    assert len(members) == 2 and not np.allclose(members[0], members[1])
+    np.testing.assert_allclose(
+        model.predict_proba("i love"), renormalise(np.mean(members, axis=0)), rtol=1e-5
+    )
+    assert model.predict_proba("i love").sum() == pytest.approx(1.0)
+    loaded = NextWordModel.load(model.save(tmp_path / "ensemble"))
+    np.testing.assert_allclose(loaded.predict_proba("i love"), model.predict_proba("i love"),
+                               rtol=1e-5)
