@@ -1,6 +1,6 @@
 """Benchmark of next-word prediction with default settings: the network against a Kneser-Ney trigram.
 
-    python bench/nextword.py                          # 4 tinyshakespeare slices + bundled corpus, LSTM
+    python bench/nextword.py                          # 4 tinyshakespeare slices + bundled corpus
     python bench/nextword.py --cells lstm gru rnn --words 7000 --offsets 0 500000
     python bench/nextword.py --set units=64 --set context=12   # any NextWordConfig field
 
@@ -71,7 +71,8 @@ def parse_overrides(pairs: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", nargs="+", default=["lstm"], choices=["lstm", "gru", "rnn"])
+    parser.add_argument("--cells", nargs="+", choices=["lstm", "gru", "rnn"],
+                        help="cells to run (default: the default cell of NextWordConfig)")
     parser.add_argument("--words", type=int, default=7000, help="words per Shakespeare slice")
     parser.add_argument("--offsets", nargs="+", type=int, default=list(OFFSETS))
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -98,7 +99,7 @@ def main() -> None:
     wins = total = 0
     for name, text in corpora(args.words, args.offsets):
         tokens = tokenize(text)
-        for cell in args.cells:
+        for cell in args.cells or [NextWordConfig().cell]:
             config = NextWordConfig(cell=cell, **overrides)
             set_seed(config.seed)
             _, metrics = train_and_evaluate(tokens, config)
