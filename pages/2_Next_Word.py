@@ -130,10 +130,13 @@ def corpus_step(busy: bool) -> dict[str, Any] | None:
 # 2. Model
 
 
+FORMATS = {"learning_rate": "%.4f", "dropout": "%.2f", "word_dropout": "%.2f"}
+
+
 def _number(column, label: str, name: str, low, high, step=None, disabled: bool = False):
     with column:
         return st.number_input(label, min_value=low, max_value=high, step=step, key=KEYS[name],
-                               disabled=disabled, help=HELP[name])
+                               format=FORMATS.get(name), disabled=disabled, help=HELP[name])
 
 
 def model_step(busy: bool) -> NextWordConfig | None:
