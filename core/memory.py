@@ -66,9 +66,12 @@ def echo_accuracy(predictions: np.ndarray, targets: np.ndarray,
 
 
 def gaps_up_to(longest: int, count: int = 5) -> list[int]:
-    """`count` gaps from 1 to `longest`, roughly evenly spread (fewer when they coincide)."""
+    """`count` gaps from 1 to `longest`, roughly evenly spread (fewer when they coincide);
+    a single gap is the longest one."""
     if longest < 1:
         raise InputError(f"The longest gap k must be at least 1; received {longest}.")
+    if count <= 1:
+        return [int(longest)]
     return sorted({int(round(k)) for k in np.linspace(1, longest, count)})
 
 

@@ -220,17 +220,21 @@ def memory_section() -> None:
         return
     result = job.result
     st.dataframe(memory_table(result), hide_index=True)
-    which = st.radio("Gradient", ["after", "before"], horizontal=True, key="mem_which",
+    which = st.radio("Gradient", ["before", "after"], horizontal=True, key="mem_which",
                      format_func={"after": "after training", "before": "before training"}.get,
                      help="The gradient of the loss with respect to each input step, on new "
                      "sequences.")
-    st.plotly_chart(inside_view.gradient_figure(result["gradients"], which),
+    gap = result["gradient_gap"]
+    st.plotly_chart(inside_view.gradient_figure(result["gradients"], which, marked_back=gap),
                     key=f"mem-gradient-{job.id}-{which}", width="stretch")
     st.caption(
-        f"Gap k = {result['gradient_gap']}: the number to remember is the point at "
-        f"{result['gradient_gap']} steps back. A line "
-        "that drops steeply to the left means the learning signal fades before it reaches the "
-        "inputs that matter: that is the vanishing gradient. These are measured on this run; "
+        f"Gap k = {gap}. Each point says how much the error would change if one input changed, "
+        "by how many steps before the end it came (log scale: each grid line is 10 times "
+        "more). **Before training** shows how far the learning signal reaches at the start: "
+        "where it has faded to almost nothing, at the marked number, training has almost "
+        "nothing to learn from; that fading is the vanishing gradient. **After training** shows "
+        "which inputs the answer depends on: a cell that has learnt the task peaks at the "
+        "marked number and gives little weight to the distracting ones. Measured on this run; "
         "with another seed or budget the numbers move, so compare the shapes, not the decimals."
     )
 

@@ -62,7 +62,7 @@ def test_always_answering_zero_is_right_about_tolerance_of_the_time():
     (30, 5, [1, 8, 16, 23, 30]),
     (2, 5, [1, 2]),
     (1, 3, [1]),
-    (10, 1, [1]),
+    (10, 1, [10]),
 ])
 def test_gaps_up_to(longest, count, expected):
     assert gaps_up_to(longest, count) == expected

@@ -93,6 +93,6 @@ def test_memory_experiment_on_a_tiny_budget():
     table = at.dataframe[0].value
     assert list(table.columns) == ["gap k", "SimpleRNN", "LSTM", "GRU"]
     assert list(table["gap k"]) == [1, 2]
-    at.radio(key="mem_which").set_value("before").run()
+    at.radio(key="mem_which").set_value("after").run()
     assert not at.exception
     assert "vanishing gradient" in " ".join(texts(at.caption))

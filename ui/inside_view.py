@@ -159,8 +159,10 @@ def accuracy_figure(runs: list[dict], chance: float) -> go.Figure:
     return figure
 
 
-def gradient_figure(gradients: dict[str, dict], which: str) -> go.Figure:
-    """|d loss / d input| against steps back from the end, log scale, one line per cell."""
+def gradient_figure(gradients: dict[str, dict], which: str,
+                    marked_back: int | None = None) -> go.Figure:
+    """|d loss / d input| against steps back from the end, log scale, one line per cell; a
+    dotted line at the marked input (`marked_back` steps back)."""
     figure = go.Figure()
     for cell in ("rnn", "lstm", "gru"):
         if cell not in gradients:
@@ -170,6 +172,9 @@ def gradient_figure(gradients: dict[str, dict], which: str) -> go.Figure:
         shown = np.where(norms > 0, norms, np.nan)  # log axis: a zero gradient is not drawn
         figure.add_trace(go.Scatter(x=back, y=shown, mode="lines+markers", name=CELL_NAMES[cell],
                                     line={"color": CELL_COLOURS[cell]}))
+    if marked_back is not None:
+        figure.add_vline(x=marked_back, line={"color": "grey", "width": 2, "dash": "dot"},
+                         annotation_text="marked number", annotation_position="top")
     figure.update_layout(
         title={"text": "How much learning signal reaches each past input", "font": {"size": 14}},
         xaxis={"title": "steps back from the last input", "autorange": "reversed"},
