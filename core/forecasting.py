@@ -338,6 +338,9 @@ def _time_index(series: Any, length: int) -> pd.Index:
 def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     """Job task: payload = {"series": Series, "config": ForecastConfig.to_dict()}.
 
+    Tests may add "debug": {"nan_at_epoch": k} (poison the weights so the loss turns NaN) or
+    {"autoets": False} (skip the AutoETS baseline).
+
     Raises:
         InputError, ConfigError: the series or settings do not fit.
         TrainingError: the loss became NaN/inf (the job ends in an error state).
