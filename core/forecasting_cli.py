@@ -24,9 +24,8 @@ errors (MAE, RMSE, sMAPE, MASE) are compared with the naive, seasonal-naive, dri
 baselines on the same points. Then the model forecasts HORIZON points past the end of the data.
 
 Writes to DIR: metrics.json (scores, settings, verdict), forecast.csv (time, actual, forecast,
-80%% and 95%% intervals; holdout rows, then future rows), history.csv (one row per epoch),
-config.json (every setting, resolved: a settings file the forecast page
-loads) and model.keras.
+80% and 95% intervals; holdout rows, then future rows), history.csv (one row per epoch),
+config.json (every setting, resolved: a settings file the forecast page loads) and model.keras.
 """
 
 _EPILOG = """\
