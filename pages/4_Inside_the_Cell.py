@@ -228,14 +228,17 @@ def memory_section() -> None:
     st.plotly_chart(inside_view.gradient_figure(result["gradients"], which, marked_back=gap),
                     key=f"mem-gradient-{job.id}-{which}", width="stretch")
     st.caption(
-        f"Gap k = {gap}. Each point says how much the error would change if one input changed, "
-        "by how many steps before the end it came (log scale: each grid line is 10 times "
-        "more). **Before training** shows how far the learning signal reaches at the start: "
-        "where it has faded to almost nothing, at the marked number, training has almost "
-        "nothing to learn from; that fading is the vanishing gradient. **After training** shows "
-        "which inputs the answer depends on: a cell that has learnt the task peaks at the "
-        "marked number and gives little weight to the distracting ones. Measured on this run; "
-        "with another seed or budget the numbers move, so compare the shapes, not the decimals."
+        f"Gap k = {gap}. Each point says how much the error changes when one input changes, by "
+        "how many steps before the end that input came (log scale: each grid line is 10 times "
+        "more). **Before training**: how much learning signal reaches each input at the start. "
+        "It fades with distance for every cell (the vanishing gradient); in our benchmark runs "
+        "(bench/memory.py) it started weakest for GRU and LSTM, whose gates begin half-open, "
+        "and they still learnt: a gate that learns to stay open carries the signal across the "
+        "gap. **After training**: which inputs the answer depends on; a cell that has learnt the "
+        "task peaks at the marked number. A peak is not enough, though: the number must also be "
+        "kept precisely through the steps that follow, and the accuracy plot above shows which "
+        "cells manage. Measured on this run; with another seed or budget the numbers move, so "
+        "compare the shapes, not the decimals."
     )
 
 
