@@ -562,6 +562,16 @@ def verdict(result: ForecastResult) -> str:
         return f"{cell}'s mean absolute error on the holdout is {mae:.4g} (MASE cannot be computed: the training part does not vary)."
     label = BASELINE_NAMES.get(name, name)
     change = (model - best) / best * 100 if best > 0 else math.inf
+    if result.preprocessing.get("kept_anchor"):
+        anchor = {"seasonal": "the smoothed seasonal forecast",
+                  "last": "the last value carried forward"}[result.preprocessing["anchor"]]
+        comparison = "lower than" if model < best else "higher than"
+        if abs(change) < 1:
+            return (f"{cell} did not improve on its starting point, {anchor}, whose error "
+                    f"(MASE {model:.2f}) is about the same as {label}'s, the best baseline.")
+        return (f"{cell} did not improve on its starting point, {anchor}, whose error "
+                f"(MASE {model:.2f}) is {abs(change):.0f}% {comparison} {label}'s "
+                f"({best:.2f}), the best baseline.")
     if model < best:
         return (f"{cell}'s error (MASE {model:.2f}) is {abs(change):.0f}% lower than {label}'s "
                 f"({best:.2f}), the best baseline.")

@@ -126,6 +126,15 @@ def test_the_verdict_names_the_best_baseline_and_the_gap():
     )
 
 
+def test_the_verdict_says_when_the_network_kept_its_starting_point():
+    result = _result(1.5, {"naive": 2.0, "seasonal_naive": 3.0})
+    result.preprocessing = {"kept_anchor": True, "anchor": "seasonal"}
+    assert verdict(result) == (
+        "GRU did not improve on its starting point, the smoothed seasonal forecast, whose error "
+        "(MASE 1.50) is 25% lower than naive's (2.00), the best baseline."
+    )
+
+
 def test_the_verdict_says_when_a_baseline_wins():
     text = verdict(_result(2.5, {"naive": 4.0, "autoets": 2.0}, cell="lstm"))
     assert text.startswith("LSTM's error (MASE 2.50) is 25% higher than AutoETS's (2.00)")
