@@ -79,17 +79,19 @@ def plan_runs(
 
 
 def forecast_parameters(config: ForecastConfig) -> int:
-    """Trainable parameters of `core.forecasting.build_model` for a resolved config."""
+    """Trainable parameters of `core.forecasting.build_model` for a resolved config (every
+    ensemble member counted)."""
     steps = config.horizon if config.strategy == "direct" else 1
     total, features = 0, 1
     for _ in range(config.num_layers):
         total += count_parameters(config.cell, config.units, features)
         features = config.units
-    return total + features * steps + steps
+    return config.ensemble * (total + features * steps + steps)
 
 
 def nextword_parameters(config: NextWordConfig, vocab_len: int) -> int:
-    """Trainable parameters of `core.nextword.build_network` (vocab_len counts the padding id)."""
+    """Trainable parameters of `core.nextword.build_network` (vocab_len counts the padding id;
+    every ensemble member counted)."""
     total = vocab_len * config.embedding_dim
     features = config.embedding_dim
     for _ in range(config.num_layers):
@@ -97,7 +99,7 @@ def nextword_parameters(config: NextWordConfig, vocab_len: int) -> int:
         features = config.units
     if config.shortcut:
         features += config.embedding_dim
-    return total + features * vocab_len + vocab_len
+    return config.ensemble * (total + features * vocab_len + vocab_len)
 
 
 # ---------------------------------------------------------------------------------------------

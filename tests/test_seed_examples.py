@@ -126,3 +126,6 @@ def test_home_section_runs_both_examples(ui_workers, tmp_path):
     assert "After **“I love”** it suggests: **deep**" in words or \
         "After **“I love”** it suggests: **machine**" in words
     assert len(at.get("plotly_chart")) == 2  # one loss curve each
+    # counted in the seed's epochs, as in the notes
+    assert at.success[0].value.startswith("Trained 200 epochs")
+    assert at.success[1].value.startswith("Trained 300 epochs")
