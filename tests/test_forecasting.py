@@ -255,3 +255,25 @@ def test_intervals_cover_a_noise_series_about_as_promised(tmp_path):
     assert 0.82 <= coverage(holdout["actual"], holdout["lower_95"], holdout["upper_95"])
     # And the intervals are not absurdly wide: the 95% band is within 2x the normal one.
     assert np.median(holdout["upper_95"] - holdout["lower_95"]) < 2 * 2 * 1.96
+
+
+@pytest.mark.slow
+def test_the_holdout_never_leaks_into_the_forecast_of_it():
+    """Change every held-out value wildly: the holdout forecast and its band must not move."""
+    import dataclasses
+
+    from core.data import load_series
+
+    series = load_series(Path(__file__).resolve().parents[1] / "sample_data" / "air_passengers.csv")
+    tampered = np.array(series.values, dtype="float64")
+    tampered[-24:] = tampered[-24:] * 3 + 500
+    config = ForecastConfig(holdout=24, horizon=24, epochs=3)
+    honest = run_forecast(series, config).forecast
+    other = run_forecast(dataclasses.replace(series, values=tampered), config).forecast
+    columns = ["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
+    np.testing.assert_array_equal(
+        honest.loc[honest.part == "holdout", columns].to_numpy(),
+        other.loc[other.part == "holdout", columns].to_numpy(),
+    )
+    assert not np.allclose(honest.loc[honest.part == "holdout", "actual"],
+                           other.loc[other.part == "holdout", "actual"])
