@@ -338,7 +338,8 @@ def suggest_view(model: NextWordModel) -> None:
     ))
     figure.update_layout(height=60 + 28 * len(suggestions), yaxis={"autorange": "reversed"},
                          margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         xaxis={"title": "probability", "tickformat": ".0%"},
+                         xaxis={"title": "probability", "tickformat": ".0%" if max(
+                             [s["probability"] for s in suggestions], default=1) > 0.2 else ".1%"},
                          title={"text": f"After \u201c{prompt.strip() or '(start of text)'}\u201d",
                                 "font": {"size": 14}})
     st.plotly_chart(figure, key="nw-suggestions", width="stretch")
