@@ -18,15 +18,15 @@ from ui.state import init
 ROOT = Path(__file__).resolve().parent
 FORECAST_PAGE = "pages/1_Forecast.py"
 PAGES = (
-    (FORECAST_PAGE, "Forecast", "📈",
+    (FORECAST_PAGE, "Forecast", ":material/show_chart:",
      "Upload a CSV (or take a sample), train a SimpleRNN, LSTM or GRU, watch the learning "
      "curve, and get a forecast with error bands, scored against simple baselines."),
-    ("pages/2_Next_Word.py", "Next word", "💬",
+    ("pages/2_Next_Word.py", "Next word", ":material/chat:",
      "Train a small network on a text and let it suggest the next word, with the "
      "probabilities it gives to each candidate."),
-    ("pages/3_Compare.py", "Compare", "⚖️",
+    ("pages/3_Compare.py", "Compare", ":material/compare_arrows:",
      "Train the three cells on the same data side by side and see which one learns best."),
-    ("pages/4_Inside_the_Cell.py", "Inside the cell", "🔬",
+    ("pages/4_Inside_the_Cell.py", "Inside the cell", ":material/memory:",
      "Step through a cell by hand: the hidden state, the gates, and why plain RNNs forget."),
 )
 QUICK_STARTS = {
@@ -38,7 +38,7 @@ QUICK_STARTS = {
 def main() -> None:
     init(controls.defaults())
 
-    st.title("🔁 RNN Lab")
+    st.title("RNN Lab")
     st.markdown(
         "RNN Lab lets you **train recurrent neural networks in the browser** and see what they do. "
         "Recurrent networks (SimpleRNN, LSTM and GRU) read a sequence one step at a time and keep "

@@ -13,7 +13,7 @@ from core.data import Series
 from core.errors import RNNLabError
 from core.forecasting import TASK, resolve_config
 from ui import controls, forecast_view, loaders
-from ui.jobs import current_job, is_busy, start_job, training_panel
+from ui.jobs import current_job, is_busy, job_manager, start_job, training_panel
 from ui.state import init
 
 JOB_KEY = "forecast"
@@ -51,7 +51,8 @@ def data_step(busy: bool) -> Series | None:
     with plot:
         st.plotly_chart(forecast_view.series_figure(series), key="fc-series", width="stretch")
     forecast_view.series_summary(series)
-    controls.season_setting(found=series.season, disabled=busy)
+    with st.columns(3)[0]:
+        controls.season_setting(found=series.season, disabled=busy)
     return series
 
 
@@ -110,7 +111,7 @@ def results_step(config: ForecastConfig | None) -> None:
                 "and train again.")
         return
     if config is not None and config != run["config"]:
-        st.caption("⚠️ The settings above have changed since this run: press **Train model** "
+        st.caption(":material/warning: The settings above have changed since this run: press **Train model** "
                    "to see their effect.")
     forecast_view.show_results(run["series"], job.result, key=job.id)
 
@@ -141,6 +142,7 @@ def main() -> None:
 
     st.header("4. Results", anchor="results")
     results_step(config)
+    job_manager()  # start the workers (they load TensorFlow) before the first Train click
 
 
 # Streamlit runs this file as "__main__"; training workers started with `spawn` import it again

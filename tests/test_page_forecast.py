@@ -24,6 +24,13 @@ def upload(at, key: str, name: str, data: bytes, mime: str = "text/csv"):
     return at
 
 
+def forecast_from_home():
+    """The forecast page opened from the home page (AppTest switches pages relative to app.py)."""
+    at = page("app.py")
+    at.switch_page(PAGE).run()
+    return at
+
+
 def use_own_file(at):
     at.radio(key="fc_source").set_value("My own CSV file").run()
     return at
@@ -106,6 +113,19 @@ def test_settings_file_round_trips_into_the_controls():
     assert ForecastConfig.from_json(at.session_state["_fc_config"].to_json()) == wanted
 
 
+def test_settings_are_kept_across_a_visit_to_another_page():
+    at = forecast_from_home()
+    at.number_input(key="fc_epochs").set_value(7)
+    at.radio(key="fc_cell").set_value("lstm")
+    at.run()
+    at.switch_page("app.py").run()
+    assert not at.exception
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.number_input(key="fc_epochs").value == 7
+    assert at.session_state["_fc_config"].cell == "lstm"
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
@@ -125,16 +145,20 @@ def test_a_bad_settings_file_shows_an_error(data, expected):
 
 @pytest.mark.slow
 def test_training_on_a_sample_gives_the_forecast_and_the_scores():
-    at = page(PAGE)
+    at = forecast_from_home()
     at.number_input(key="fc_epochs").set_value(3)
     at.button(key="train").click().run()
     assert not at.exception
     job = job_of(at)
     assert job is not None
-    # While it runs, the controls that would change it are locked.
+    # While it runs, the controls that would change it are locked, and a visit to another page
+    # leaves it running.
     if not job.state.finished:
         assert at.number_input(key="fc_epochs").disabled
         assert at.button(key="train").disabled
+        at.switch_page("app.py").run()
+        at.switch_page(PAGE).run()
+        assert job_of(at) is job
     run_until_finished(at)
     assert not at.exception
     assert job.state.value == "done", job.snapshot().message

@@ -31,8 +31,8 @@ SEPARATORS = {AUTO: "automatic", ",": "comma ,", ";": "semicolon ;", "\t": "tab"
 DECIMALS = {AUTO: "automatic", ".": "point  3.14", ",": "comma  3,14"}
 ENCODINGS = (AUTO, "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16")
 MISSING_WORDS = {
-    "interpolate": "fill by a straight line between neighbours",
-    "ffill": "repeat the last known value",
+    "interpolate": "interpolate between neighbours",
+    "ffill": "repeat the last value",
     "zero": "set to 0",
     "drop": "drop those points",
 }

@@ -53,7 +53,7 @@ def series_summary(series: Series) -> None:
         f"season {facts['season']}{filled_text}."
     )
     for note in series.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f":material/info: {note}")
 
 
 def series_figure(series: Series) -> go.Figure:
