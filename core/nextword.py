@@ -437,7 +437,13 @@ class NextWordModel:
     def score(self, ids: np.ndarray, start: int) -> dict[str, float]:
         """Top-1, top-5 accuracy and perplexity of predicting ids[start:] (the held-out words)."""
         windows, targets = make_windows(ids, self.config.context, start)
-        return score_distributions(self.predict_windows(windows), targets)
+
+        def rows(batch_size: int = 1024):
+            # batch by batch: 50,000 held-out words x 10,000 words of vocabulary would be 2 GB
+            for begin in range(0, len(windows), batch_size):
+                yield from self.predict_windows(windows[begin : begin + batch_size])
+
+        return score_distributions(rows(), targets)
 
     # -- saving
 
