@@ -13,6 +13,7 @@ import streamlit as st
 from ui import controls
 from ui.jobs import job_manager
 from ui.loaders import SAMPLES
+from ui.seed_examples import show_seed_examples
 from ui.state import init
 
 ROOT = Path(__file__).resolve().parent
@@ -66,10 +67,7 @@ def main() -> None:
                 st.switch_page(FORECAST_PAGE)
             st.caption(sample.about)
 
-    # --- Seed examples -----------------------------------------------------------------------------
-    # The seed notes' two one-click examples go here: ui.seed_examples.show_seed_examples(),
-    # written by the teaching pages' engineer: call it here once that module is in the repository.
-    # --------------------------------------------------------------------------------------------
+    show_seed_examples()  # the seed notes' two one-click examples (ui/seed_examples.py)
 
     st.subheader("What each page does")
     for path, title, icon, about in PAGES:

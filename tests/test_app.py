@@ -21,10 +21,10 @@ def stop_ui_workers():
 def test_home_runs_and_offers_quick_starts_and_pages():
     at = page("app.py")
     assert not at.exception
-    assert at.title[0].value.endswith("RNN Lab")
+    assert at.title[0].value == "RNN Lab"
     labels = [button.label for button in at.button]
-    assert labels == ["Forecast airline passengers", "Forecast Australian beer",
-                      "Forecast weekly sales"]
+    assert labels[:3] == ["Forecast airline passengers", "Forecast Australian beer",
+                          "Forecast weekly sales"]
     links = [link.label for link in at.get("page_link")]
     assert "Forecast" in links
 
