@@ -29,6 +29,7 @@ TEXT_SAMPLES = {
 }
 KINDS = {"forecast": "Forecast a time series", "nextword": "Predict the next word"}
 RUNS_KEY = "_cmp_runs"  # the comparison shown: {"kind": ..., "runs": [Run, ...]}
+PENDING_KEY = "_cmp_pending"  # runs not started yet (one at a time), with their payloads
 SHOWN_KEY = "_cmp_shown"
 LEGEND = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"}
 
@@ -131,18 +132,37 @@ def jobs_of(runs: list[compare.Run]) -> list[tuple[compare.Run, Job | None]]:
     return [(run, current_job(run.key)) for run in runs]
 
 
-def any_busy() -> bool:
+def pending() -> list[compare.Run]:
+    return st.session_state.get(PENDING_KEY) or []
+
+
+def running() -> bool:
     _, runs = shown_runs()
     return any(job is not None and not job.state.finished for _, job in jobs_of(runs))
 
 
-def start(kind: str, data: dict, config, seeds: int) -> None:
+def any_busy() -> bool:
+    return bool(pending()) or running()
+
+
+def advance() -> None:
+    """One at a time: start the next run once the previous one has finished."""
+    waiting = pending()
+    if waiting and not running():
+        run = waiting[0]
+        start_job(run.key, run.task, run.payload)
+        st.session_state[PENDING_KEY] = waiting[1:]
+
+
+def start(kind: str, data: dict, config, seeds: int, one_at_a_time: bool) -> None:
     _, previous = shown_runs()
     for run in previous:
         forget_job(run.key)
     runs = compare.plan_runs(kind, data, config, seeds)
-    for run in runs:
-        start_job(run.key, run.task, run.payload)
+    st.session_state[PENDING_KEY] = list(runs) if one_at_a_time else []
+    if not one_at_a_time:
+        for run in runs:
+            start_job(run.key, run.task, run.payload)
     # The payloads (the data) stay in the jobs; the page keeps only what it needs to draw.
     st.session_state[RUNS_KEY] = {
         "kind": kind,
@@ -153,6 +173,7 @@ def start(kind: str, data: dict, config, seeds: int) -> None:
 
 
 def stop_all() -> None:
+    st.session_state[PENDING_KEY] = []
     _, runs = shown_runs()
     for _, job in jobs_of(runs):
         if job is not None:
@@ -185,8 +206,10 @@ def curves_figure(pairs: list[tuple[compare.Run, Job | None]]) -> go.Figure:
 
 def status_line(run: compare.Run, job: Job | None) -> str:
     name = f"{CELL_NAMES[run.cell]}, seed {run.seed}"
+    if job is None and any(waiting.key == run.key for waiting in pending()):
+        return f"{name}: waits its turn"
     if job is None:
-        return f"{name}: gone (start the comparison again)"
+        return f"{name}: not trained (stopped, or start the comparison again)"
     snapshot = job.snapshot()
     if snapshot.state is JobState.QUEUED:
         return f"{name}: waiting for a free trainer"
@@ -214,6 +237,7 @@ def draw_progress() -> None:
 
 @st.fragment(run_every=1.0)
 def live_progress() -> None:
+    advance()
     draw_progress()
     if not any_busy() and not st.session_state.get(SHOWN_KEY):
         st.session_state[SHOWN_KEY] = True
@@ -269,6 +293,7 @@ def score_figure(summary, score_name: str) -> go.Figure:
 
 def main() -> None:
     init(title="Compare · RNN Lab")
+    advance()
     busy = any_busy()
     st.title("Compare the cells")
     st.markdown(
@@ -291,10 +316,15 @@ def main() -> None:
 
     st.header("3. Train", anchor="train")
     ready = data is not None and config is not None
+    one_at_a_time = st.checkbox(
+        "One at a time (fair seconds per epoch)", value=True, key="cmp_one_at_a_time",
+        disabled=busy, help="Trains the cells one after another, so that none shares the "
+        "processor with another of this comparison. Off: two at a time, sooner done, but the "
+        "seconds per epoch then include the sharing.")
     if st.button(f"Train the three cells ({3 * seeds} trainings)", key="cmp_train",
                  type="primary", disabled=busy or not ready,
-                 help="Starts the trainings in the background, two at a time."):
-        start(kind, data, config, seeds)
+                 help="Starts the trainings in the background."):
+        start(kind, data, config, seeds, one_at_a_time)
         st.rerun()
     _, runs = shown_runs()
     if not runs:

@@ -27,7 +27,7 @@ def compare_jobs(at):
 def run_until_all_finished(at, timeout: float = 400) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(job.state.finished for job in compare_jobs(at)):
+        if all(job is not None and job.state.finished for job in compare_jobs(at)):
             at.run()
             return
         time.sleep(1.0)
@@ -48,7 +48,8 @@ def test_page_runs_with_the_default_sample():
 def test_every_control_has_a_help_text():
     at = page(PAGE)
     at.radio(key="cmp_kind").set_value("nextword").run()
-    widgets = [*at.radio, *at.selectbox, *at.slider, *at.select_slider, *at.button]
+    widgets = [*at.radio, *at.selectbox, *at.slider, *at.select_slider, *at.checkbox,
+               *at.button]
     assert [widget.label for widget in widgets if not widget.help] == []
 
 
@@ -75,9 +76,10 @@ def test_tiny_forecast_comparison_gives_the_table():
     at.selectbox(key="cmp_fc_sample").set_value("lynx")
     at.select_slider(key="cmp_forecast_units").set_value(2)
     at.slider(key="cmp_forecast_epochs").set_value(2)
+    at.checkbox(key="cmp_one_at_a_time").uncheck()
     at.run()
     at.button(key="cmp_train").click().run()
-    jobs = compare_jobs(at)
+    jobs = compare_jobs(at)  # two at a time: all three submitted at once
     assert len(jobs) == 3 and len({job.id for job in jobs}) == 3
     run_until_all_finished(at)
     assert not at.exception and not at.error
@@ -97,6 +99,8 @@ def test_tiny_nextword_comparison_gives_the_table():
     at.slider(key="cmp_nextword_epochs").set_value(1)
     at.run()
     at.button(key="cmp_train").click().run()
+    # one at a time (the default): only the first is submitted at first
+    assert sum(job is not None for job in compare_jobs(at)) == 1
     run_until_all_finished(at)
     assert not at.exception and not at.error
     table = at.dataframe[0].value
