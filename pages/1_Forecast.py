@@ -19,6 +19,7 @@ from ui.state import init
 JOB_KEY = "forecast"
 RUN_KEY = "_fc_run"  # the series and settings of the job shown below
 CONFIG_KEY = "_fc_config"  # the settings the controls show now (read by tests)
+READY_KEY = "_fc_ready"  # the series and settings the Train button would use now
 
 
 def data_step(busy: bool) -> Series | None:
@@ -78,21 +79,38 @@ def model_step(series: Series, busy: bool) -> ForecastConfig | None:
     return config
 
 
+def start_training() -> None:
+    """The Train button's callback. It runs before the page script, so that this very run draws
+    the controls locked and the live panel (no extra rerun, which could race the panel)."""
+    ready = st.session_state.get(READY_KEY)
+    if ready is None or is_busy(JOB_KEY):
+        return
+    series, _ = ready
+    try:
+        # Read the controls again: a number typed just before the click arrives with the click.
+        config = controls.config_from_state(st.session_state)
+        resolve_config(series, config)
+    except RNNLabError:
+        return  # the model step shows what is wrong with these settings
+    start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict()})
+    st.session_state[RUN_KEY] = {"series": series, "config": config}
+
+
 def train_step(series: Series | None, config: ForecastConfig | None, busy: bool) -> None:
-    autostart = st.session_state.pop("fc_autostart", False)
     ready = series is not None and config is not None
-    clicked = st.button(
+    st.session_state[READY_KEY] = (series, config) if ready else None
+    if st.session_state.pop("fc_autostart", False) and ready and not busy:
+        start_training()  # a quick start from the home page
+        st.rerun()  # draw the controls above locked
+    st.button(
         "Train model",
         key="train",
         type="primary",
         disabled=busy or not ready,
+        on_click=start_training,
         help="Starts training in the background. You can keep using the app, even other "
         "pages, while it trains.",
     )
-    if (clicked or autostart) and ready and not busy:
-        start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict()})
-        st.session_state[RUN_KEY] = {"series": series, "config": config}
-        st.rerun()  # redraw the controls above as disabled while the job runs
     if not ready and current_job(JOB_KEY) is None:
         st.caption("Choose data and settings above first.")
     if training_panel(JOB_KEY) is None and ready:

@@ -6,6 +6,7 @@ import pytest
 from app_helpers import job_of, page, run_until_finished, texts
 
 from core.config import ForecastConfig
+from ui import controls
 from ui.jobs import job_manager
 
 PAGE = "pages/1_Forecast.py"
@@ -107,6 +108,8 @@ def test_settings_file_round_trips_into_the_controls():
     assert not at.exception
     assert not at.error, texts(at.error)
     assert at.session_state["_fc_config"] == wanted
+    # The Train button's callback reads the same settings straight from the widgets' state.
+    assert controls.config_from_state(at.session_state) == wanted
     assert at.radio(key="fc_cell").value == "lstm"
     assert at.checkbox(key="fc_early_stopping").value is False
     # And back out: the page's settings serialise to the same JSON.

@@ -395,6 +395,24 @@ def forecast_settings(disabled: bool = False) -> ForecastConfig:
     return ForecastConfig(**values)
 
 
+def config_from_state(state: Any) -> ForecastConfig:
+    """The settings the model controls hold in `state` now (what `forecast_settings` returns),
+    for a callback that runs before the widgets are drawn again.
+
+    Raises:
+        ConfigError: a value out of range.
+    """
+    values = {name: state[key] if key in state else None for name, key in KEYS.items()}
+    early_stopping = state[EARLY_STOPPING_KEY] if EARLY_STOPPING_KEY in state else True
+    if not early_stopping:
+        values["patience"] = 0
+    values["missing"] = values["missing"] or "interpolate"
+    for name in ("dropout", "clipnorm"):
+        if values[name] is not None:
+            values[name] = round(float(values[name]), 4)
+    return ForecastConfig(**values)
+
+
 def _auto_number(label, name, low, high, disabled, help_text, column=None):
     target = column or st
     return target.number_input(
