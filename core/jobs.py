@@ -18,6 +18,7 @@ snapshot tells a waiting user their place and an estimate of the wait.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import enum
 import importlib
@@ -26,10 +27,12 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -190,8 +193,6 @@ _OUT_OF_MEMORY = (
 
 
 def _release_keras_state() -> None:
-    import sys
-
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session()
     import gc
@@ -201,6 +202,23 @@ def _release_keras_state() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # App side
+
+
+_MAIN_SWAP = threading.Lock()
+
+
+@contextlib.contextmanager
+def _plain_main_module():
+    """Hide the parent's `__main__` while a worker starts: `spawn` would re-import it in the
+    worker, and under Streamlit that is the page script being run (not what a worker must run)."""
+    with _MAIN_SWAP:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 
 
 class Job:
@@ -444,7 +462,8 @@ class JobManager:
             name="rnnlab-worker",
             daemon=True,
         )
-        process.start()
+        with _plain_main_module():
+            process.start()
         child_conn.close()
         self._pool.append(_Worker(process, parent_conn, stop_event))
 

@@ -104,3 +104,23 @@ def test_run_inline_runs_in_this_process(tmp_path):
     import os
 
     assert result["pid"] == os.getpid()
+
+
+def test_workers_do_not_rerun_the_script_that_started_them(tmp_path, monkeypatch):
+    """Under Streamlit, `__main__` is the page script: a spawned worker must not run it again."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran.txt"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'a').write('ran')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    manager = JobManager(workers=1, warm_modules=())
+    try:
+        assert manager.submit("core.demo:sleep_task", {"epochs": 1}).wait(60).state is JobState.DONE
+    finally:
+        manager.shutdown()
+    assert sys.modules["__main__"] is page
+    assert not marker.exists()

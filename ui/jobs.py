@@ -122,16 +122,16 @@ def _live_panel(key: str, metrics: tuple[str, ...], labels: dict[str, str]) -> N
 def _draw_panel(
     job: Job, snapshot: JobSnapshot, metrics: tuple[str, ...], labels: dict[str, str]
 ) -> None:
-    if snapshot.state is JobState.QUEUED and job_manager().warming_up:
+    if snapshot.state == JobState.QUEUED and job_manager().warming_up:
         st.info("Starting the training engine (loading TensorFlow takes a few seconds)...")
-    elif snapshot.state is JobState.QUEUED:
+    elif snapshot.state == JobState.QUEUED:
         wait = snapshot.wait_seconds
         estimate = f" (about {_duration(wait)})" if wait is not None else ""
         st.info(
             f"Waiting for a free trainer: you are number {snapshot.queue_position} in the queue"
             f"{estimate}. Other people are training right now."
         )
-    elif snapshot.state is JobState.RUNNING:
+    elif snapshot.state == JobState.RUNNING:
         fraction = snapshot.epoch / snapshot.epochs if snapshot.epochs else 0.0
         left = f", about {_duration(snapshot.eta_seconds)} left" if snapshot.eta_seconds else ""
         st.progress(
@@ -144,15 +144,15 @@ def _draw_panel(
             on_click=job.stop,
             help="Ends training now and keeps the best model found so far.",
         )
-    elif snapshot.state is JobState.FAILED:
+    elif snapshot.state == JobState.FAILED:
         st.error(snapshot.message)
-    elif snapshot.state is JobState.STOPPED:
+    elif snapshot.state == JobState.STOPPED:
         st.warning(
             f"Training was stopped after {snapshot.epoch} epochs; the best model so far is kept."
         )
-    elif snapshot.state is JobState.CANCELLED:
+    elif snapshot.state == JobState.CANCELLED:
         st.warning(snapshot.message)
-    elif snapshot.state is JobState.DONE:
+    elif snapshot.state == JobState.DONE:
         st.success(
             f"Trained {snapshot.epoch} epochs in {_duration(snapshot.elapsed_seconds)}."
         )
