@@ -211,13 +211,13 @@ def status_line(run: compare.Run, job: Job | None) -> str:
     if job is None:
         return f"{name}: not trained (stopped, or start the comparison again)"
     snapshot = job.snapshot()
-    if snapshot.state is JobState.QUEUED:
+    if snapshot.state.value == JobState.QUEUED.value:
         return f"{name}: waiting for a free trainer"
-    if snapshot.state is JobState.RUNNING:
+    if snapshot.state.value == JobState.RUNNING.value:
         return f"{name}: epoch {snapshot.epoch} of {snapshot.epochs or '?'}"
-    if snapshot.state is JobState.FAILED:
+    if snapshot.state.value == JobState.FAILED.value:
         return f"{name}: failed. {snapshot.message}"
-    if snapshot.state is JobState.DONE:
+    if snapshot.state.value == JobState.DONE.value:
         return f"{name}: done, {snapshot.epoch} epochs in {snapshot.elapsed_seconds:.0f} s"
     return f"{name}: {snapshot.state.value}. {snapshot.message}"
 

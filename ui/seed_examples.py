@@ -59,13 +59,13 @@ def _live(key: str, label: str) -> None:
 def _draw(job: Job, label: str) -> None:
     snapshot = job.snapshot()
     done = snapshot.logs[-1]["epoch"] if snapshot.logs else 0
-    if snapshot.state is JobState.QUEUED:
+    if snapshot.state.value == JobState.QUEUED.value:
         st.info("Starting the training engine (loading TensorFlow takes a few seconds)..."
                 if job_manager().warming_up else "Waiting for a free trainer...")
-    elif snapshot.state is JobState.RUNNING:
+    elif snapshot.state.value == JobState.RUNNING.value:
         st.progress(min(done / snapshot.epochs, 1.0) if snapshot.epochs else 0.0,
                     text=f"Epoch {done} of {snapshot.epochs or '?'}")
-    elif snapshot.state is JobState.DONE:
+    elif snapshot.state.value == JobState.DONE.value:
         st.success(f"Trained {done} epochs in {snapshot.elapsed_seconds:.0f} s.")
     else:
         st.warning(snapshot.message)
