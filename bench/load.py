@@ -6,8 +6,8 @@
 For each N it starts a fresh `streamlit run app.py` (headless, own process group), waits until
 the job workers have loaded TensorFlow, then opens N sessions (one browser context each) in
 one headless Chromium. Every session uploads its own CSV (a series with its own level and its
-own column name), picks that column, sets the epochs, and then all N click Train at the same
-moment. Measured per session, as its page shows it (polled every 0.25 s):
+own column name: its only column of numbers, which the page takes as the value), sets the
+epochs, and then all N click Train at the same moment. Measured per session, as its page shows it (polled every 0.25 s):
 
     total    click on Train -> the page shows the results
     trained  the job's running time, as the page reports it ("Trained 10 epochs in 12 s",
@@ -18,7 +18,8 @@ moment. Measured per session, as its page shows it (polled every 0.25 s):
 and per N: whether every session finished with results, whether any page showed another
 session's column name or its downloaded forecast left its own data's range, and the peak
 resident memory of the server process plus its children (the job workers), sampled every
-0.2 s with psutil, next to the memory when idle before the clicks.
+0.2 s with psutil, next to the memory when idle before the clicks; and the CPU the Streamlit
+process itself used over the round (near 100% = one core: the app, not training, is the limit).
 
 The browsers run on the same 2 cores as the server (in a real classroom they would not), and
 the machine is shared: timings are noisy; compare the ratios between N within one run.
@@ -124,12 +125,17 @@ class MemorySampler:
             self._stop.wait(self._every)
 
     def __enter__(self) -> MemorySampler:
+        self._cpu_start = sum(self._process.cpu_times()[:2])
+        self._wall_start = time.monotonic()
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        cpu = sum(self._process.cpu_times()[:2]) - self._cpu_start
+        # The Streamlit process alone (not its workers): near 100% means it is the bottleneck.
+        self.server_cpu_percent = 100.0 * cpu / max(time.monotonic() - self._wall_start, 1e-9)
 
 
 def wait_for_quiet_workers(pid: int, timeout: float = 180.0) -> int:
@@ -351,6 +357,7 @@ class Round:
     peak_mib: float
     workers: int
     seconds: float
+    server_cpu_percent: float
 
 
 async def run_round(sessions: int, epochs: int, timeout: float, folder: Path) -> Round:
@@ -399,7 +406,8 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path) ->
             await browser.close()
     finally:
         server.stop()
-    return Round(sessions, list(results), idle, memory.peak, workers, seconds)
+    return Round(sessions, list(results), idle, memory.peak, workers, seconds,
+                 memory.server_cpu_percent)
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,7 +415,7 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path) ->
 
 
 HEADER = ("N", "finished", "isolated", "queued", "starting", "re-upload", "wait med", "wait max", "train med",
-          "train max", "total max", "round s", "idle MiB", "peak MiB")
+          "train max", "total max", "round s", "app CPU%", "idle MiB", "peak MiB")
 
 
 def _seconds(values: list[float], pick) -> str:
@@ -432,6 +440,7 @@ def row(result: Round) -> tuple[str, ...]:
         _seconds(trains, max),
         _seconds(totals, max),
         f"{result.seconds:.1f}",
+        f"{result.server_cpu_percent:.0f}",
         f"{result.idle_mib:.0f}",
         f"{result.peak_mib:.0f}",
     )
@@ -469,8 +478,9 @@ def main(argv: list[str] | None = None) -> int:
           "sessions whose page showed a place in the queue / 'starting the training engine'; "
           "re-upload: sessions whose first upload did not show on the page (uploaded again). "
           "isolated: the page named only its own column, and its forecast CSV held its "
-          "own data and stayed in its own range. idle/peak MiB: resident memory of the server "
-          "and its job workers before the clicks / at its highest during the round.")
+          "own data and stayed in its own range. app CPU%: the Streamlit process alone (not "
+          "its workers) over the round, 100 = one core. idle/peak MiB: resident memory of the "
+          "server and its job workers before the clicks / at its highest during the round.")
     failures = [r for rnd in rounds for r in rnd.results if not r.finished or not r.isolated]
     if args.details or failures:
         print()
