@@ -39,7 +39,11 @@ def _reap_closed_sessions(manager: JobManager) -> None:
         time.sleep(_REAP_EVERY_SECONDS)
         if not Runtime.exists():
             continue
-        manager.reap(lambda owner: _owner_alive(owner, Runtime.instance(), last_seen))
+        try:
+            runtime = Runtime.instance()
+        except RuntimeError:  # the server is shutting down between the two calls
+            continue
+        manager.reap(lambda owner, runtime=runtime: _owner_alive(owner, runtime, last_seen))
 
 
 def _owner_alive(owner: str, runtime: Any, last_seen: dict[str, float]) -> bool:
