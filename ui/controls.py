@@ -160,20 +160,14 @@ def read_options(table: Table | None, disabled: bool = False) -> ReadOptions:
     if table is not None:
         found = {"sep": table.sep, "decimal": table.decimal, "encoding": table.encoding}
 
-    def label(words: dict, key: str):
-        def format_option(option):
-            if option == AUTO and found[key] is not None:
-                return f"automatic (found: {words.get(found[key], found[key]).strip()})"
-            return words.get(option, option)
-
-        return format_option
-
     left, middle, right = st.columns(3)
     sep = left.selectbox(
         "Delimiter",
         list(SEPARATORS),
         key="fc_sep",
-        format_func=label(SEPARATORS, "sep"),
+        # Option labels stay fixed: Streamlit 1.67 keeps a select box's label text, and a label
+        # that changed with the file (e.g. "automatic (found: ...)") came back as its value.
+        format_func=SEPARATORS.get,
         disabled=disabled,
         help="The character between the values of a row. Change it if the columns look wrong.",
         **PERSIST,
@@ -182,7 +176,7 @@ def read_options(table: Table | None, disabled: bool = False) -> ReadOptions:
         "Decimal mark",
         list(DECIMALS),
         key="fc_decimal",
-        format_func=label(DECIMALS, "decimal"),
+        format_func=DECIMALS.get,
         disabled=disabled,
         help="How numbers write their fraction: 3.14 (point) or 3,14 (comma, common in Europe).",
         **PERSIST,
@@ -191,11 +185,16 @@ def read_options(table: Table | None, disabled: bool = False) -> ReadOptions:
         "Text encoding",
         ENCODINGS,
         key="fc_encoding",
-        format_func=label({}, "encoding"),
+        format_func=lambda option: "automatic" if option == AUTO else option,
         disabled=disabled,
         help="How the file stores letters. Change it only if accented letters look wrong.",
         **PERSIST,
     )
+    if table is not None:
+        st.caption(
+            f"Found: values separated by {SEPARATORS[found['sep']].split()[0]}, "
+            f"decimal {DECIMALS[found['decimal']].split()[0]}, encoding {found['encoding']}."
+        )
     return ReadOptions(
         sep=None if sep == AUTO else sep,
         decimal=None if decimal == AUTO else decimal,
