@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.browser.driver import TRAINING_TIMEOUT_MS, StreamlitApp
@@ -65,7 +66,13 @@ def set_training(app: StreamlitApp, epochs: int, batch_size: int | None = None) 
 
 def progress_text(app: StreamlitApp) -> str:
     bars = app.main.locator('[data-testid="stProgress"]')
-    return bars.first.inner_text() if bars.count() else ""
+    if not bars.count():
+        return ""
+    try:
+        # The bar can vanish between the two calls when training ends: that is "no bar".
+        return bars.first.inner_text(timeout=1000)
+    except PlaywrightTimeoutError:
+        return ""
 
 
 def epochs_shown(app: StreamlitApp) -> int | None:
