@@ -8,6 +8,14 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 PAGE_ICON = "🔁"
+# The sidebar's links. Streamlit's own page list would call the home page "app" (its file name).
+NAVIGATION = (
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Forecast.py", "Forecast", ":material/show_chart:"),
+    ("pages/2_Next_Word.py", "Next word", ":material/chat:"),
+    ("pages/3_Compare.py", "Compare the cells", ":material/compare_arrows:"),
+    ("pages/4_Inside_the_Cell.py", "Inside the cell", ":material/memory:"),
+)
 
 
 def init(defaults: dict[str, Any] | None = None, *, title: str = "RNN Lab") -> None:
@@ -18,6 +26,17 @@ def init(defaults: dict[str, Any] | None = None, *, title: str = "RNN Lab") -> N
         pass  # already set in this run
     for name, value in (defaults or {}).items():
         st.session_state.setdefault(name, value)
+    _sidebar_navigation()
+
+
+def _sidebar_navigation() -> None:
+    with st.sidebar:
+        st.markdown("### RNN Lab")
+        for path, label, icon in NAVIGATION:
+            try:
+                st.page_link(path, label=label, icon=icon)
+            except st.errors.StreamlitAPIException:
+                return  # one page run on its own (AppTest of a page file): there is no app to link
 
 
 def session_id() -> str:

@@ -190,7 +190,7 @@ class StreamlitApp:
 
     def go_to(self, link_text: str) -> None:
         """Click a page's link in the sidebar navigation, as a user would."""
-        nav = self.page.locator('[data-testid="stSidebarNav"]')
+        nav = self.page.locator('[data-testid="stSidebar"]')
         nav.get_by_role("link", name=re.compile(link_text, re.IGNORECASE)).first.click()
         self.wait_idle()
 

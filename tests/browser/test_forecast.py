@@ -193,7 +193,7 @@ def test_training_survives_clicks_and_a_visit_to_another_page(app):
     app.main.get_by_text("More settings").click()
     app.wait_idle()
     before = epochs_shown(app) or 0
-    app.go_to("app")
+    app.go_to("Home")
     expect(app.main.get_by_role("button", name="Forecast airline passengers")).to_be_visible()
     app.page.wait_for_timeout(2000)
 

@@ -16,8 +16,10 @@ def test_home_page_renders_with_its_quick_starts_and_pages(app):
     expect(app.main.get_by_role("heading", name=re.compile("RNN Lab"))).to_be_visible()
     for quick_start in ("Forecast airline passengers", "Forecast Australian beer"):
         expect(app.main.get_by_role("button", name=quick_start)).to_be_enabled()
-    nav = app.page.locator('[data-testid="stSidebarNav"]')
-    expect(nav.get_by_role("link", name=re.compile("Forecast"))).to_be_visible()
+    nav = app.page.locator('[data-testid="stSidebar"]')
+    for page in ("Home", "Forecast", "Next word", "Compare the cells", "Inside the cell"):
+        expect(nav.get_by_role("link", name=re.compile(page))).to_be_visible()
+    expect(nav.get_by_role("link", name="app")).to_have_count(0)
     app.assert_no_traceback()
 
 
