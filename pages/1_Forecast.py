@@ -13,7 +13,7 @@ from core.data import Series
 from core.errors import RNNLabError
 from core.forecasting import TASK, resolve_config
 from ui import controls, forecast_view, loaders
-from ui.jobs import current_job, is_busy, job_manager, start_job, training_panel
+from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
 from ui.state import init
 
 JOB_KEY = "forecast"
@@ -118,19 +118,18 @@ def train_step(series: Series | None, config: ForecastConfig | None, busy: bool)
 
 
 def results_step(config: ForecastConfig | None) -> None:
-    job = current_job(JOB_KEY)
-    run = st.session_state.get(RUN_KEY)
-    if job is None or run is None or not job.state.finished:
-        st.info("The forecast, its scores against simple baselines and the downloads appear "
-                "here when training has finished.")
+    finished = finished_run(
+        JOB_KEY,
+        RUN_KEY,
+        config,
+        waiting="The forecast, its scores against simple baselines and the downloads appear "
+        "here when training has finished.",
+        nothing="This run produced no forecast (see the message above). Change the settings "
+        "and train again.",
+    )
+    if finished is None:
         return
-    if job.result is None:
-        st.info("This run produced no forecast (see the message above). Change the settings "
-                "and train again.")
-        return
-    if config is not None and config != run["config"]:
-        st.caption(":material/warning: The settings above have changed since this run: press **Train model** "
-                   "to see their effect.")
+    job, run = finished
     forecast_view.show_results(run["series"], job.result, key=job.id)
 
 

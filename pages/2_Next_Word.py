@@ -21,7 +21,7 @@ from core.config import CELL_NAMES, CELLS, NextWordConfig
 from core.errors import RNNLabError
 from core.nextword import TASK, NextWordModel, describe_corpus
 from core.text import MAX_BYTES, corpus_tokens, decode_text
-from ui.jobs import current_job, is_busy, start_job, training_panel
+from ui.jobs import current_job, finished_run, is_busy, start_job, training_panel
 from ui.state import init
 
 JOB_KEY = "nextword"
@@ -245,19 +245,18 @@ def load_model(model_dir: str) -> NextWordModel:
 
 
 def results_step(config: NextWordConfig | None) -> None:
-    job = current_job(JOB_KEY)
-    run = st.session_state.get(RUN_KEY)
-    if job is None or run is None or not job.state.finished:
-        st.info("Suggestions, generated text, the held-out scores and the downloads appear "
-                "here when training has finished.")
+    finished = finished_run(
+        JOB_KEY,
+        RUN_KEY,
+        config,
+        waiting="Suggestions, generated text, the held-out scores and the downloads appear "
+        "here when training has finished.",
+        nothing="This run produced no model (see the message above). Change the settings and "
+        "train again.",
+    )
+    if finished is None:
         return
-    if job.result is None:
-        st.info("This run produced no model (see the message above). Change the settings and "
-                "train again.")
-        return
-    if config is not None and config != run["config"]:
-        st.caption(":material/warning: The settings above have changed since this run: press "
-                   "**Train model** to see their effect.")
+    job, run = finished
     try:
         model = load_model(job.result["model_dir"])
     except RNNLabError as error:

@@ -89,6 +89,27 @@ def forget_job(key: str) -> None:
     st.session_state.pop(_state_key(key), None)
 
 
+def finished_run(
+    key: str, run_key: str, config: Any, *, waiting: str, nothing: str
+) -> tuple[Job, dict] | None:
+    """The finished job under `key` and the page's record of its run (`st.session_state[run_key]`,
+    holding the "config" it trained with), or None after saying why there is no result yet."""
+    job = current_job(key)
+    run = st.session_state.get(run_key)
+    if job is None or run is None or not job.state.finished:
+        st.info(waiting)
+        return None
+    if job.result is None:
+        st.info(nothing)
+        return None
+    if config is not None and config != run["config"]:
+        st.caption(
+            ":material/warning: The settings above have changed since this run: press "
+            "**Train model** to see their effect."
+        )
+    return job, run
+
+
 def training_panel(
     key: str,
     *,
