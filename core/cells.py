@@ -27,18 +27,6 @@ from core.jobs import JobContext
 
 CELL_OF_LAYER = {"SimpleRNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
 
-# What each recomputed array means, for captions and tooltips.
-STATE_DESCRIPTIONS = {
-    "hidden": "hidden state h: what the cell outputs at each step",
-    "cell": "cell state c: the LSTM's long-term memory",
-    "forget": "forget gate f: 1 keeps the old memory, 0 erases it",
-    "input": "input gate i: how much of the new candidate is written to memory",
-    "output": "output gate o: how much of the memory is shown as the hidden state",
-    "candidate": "candidate: the new content proposed at this step",
-    "update": "update gate z: 1 keeps the previous hidden state, 0 replaces it",
-    "reset": "reset gate r: how much of the previous state the candidate may use",
-}
-
 _ACTIVATIONS = {
     "tanh": np.tanh,
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),

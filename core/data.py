@@ -1342,14 +1342,19 @@ def _combine_year_and_period(
             f"{int(y):04d}-{int(m):02d}-01" if good else ""
             for y, m, good in zip(years, months, ok, strict=True)
         ]
-        name = "date"
-        while name in raw.columns:
-            name += "_"
+        name = _free_name("date", raw.columns)
         combined = raw.copy()
         combined.insert(0, name, dates)
         note = f"Columns '{year_col}' and '{column}' were combined into one date column '{name}'."
         return combined, note, (year_col, column)
     return None
+
+
+def _free_name(name: str, taken) -> str:
+    """`name`, with underscores added until no column of the table has it."""
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _combine_date_and_clock(raw: pd.DataFrame) -> tuple[pd.DataFrame, str, tuple[str, str]] | None:
@@ -1373,9 +1378,7 @@ def _combine_date_and_clock(raw: pd.DataFrame) -> tuple[pd.DataFrame, str, tuple
         parsed = _parse_times(joined.iloc[:5000], None, column)
         if parsed is None or (parsed.notna().mean() < 0.9):
             continue
-        name = "datetime"
-        while name in raw.columns:
-            name += "_"
+        name = _free_name("datetime", raw.columns)
         combined = raw.copy()
         combined.insert(0, name, joined)
         note = f"Columns '{column}' and '{clock_col}' were combined into one date-time column '{name}'."

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.config import ForecastConfig
+from tests.cli_helpers import assert_one_error_line
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,14 +30,6 @@ def write_csv(path: Path, length: int = 72) -> Path:
     frame.to_csv(path, index=False)
     return path
 
-
-def assert_one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_help_explains_every_option():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.config import NextWordConfig
+from tests.cli_helpers import assert_one_error_line
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "sample_data" / "seed_sentences.txt"
@@ -19,14 +20,6 @@ def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         timeout=timeout,
     )
 
-
-def assert_one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.mark.slow
