@@ -67,3 +67,21 @@ def test_score_distributions_ranks_like_a_top_k_list():
 def test_order_out_of_range_is_a_config_error():
     with pytest.raises(ConfigError, match="between 1 and 6"):
         KneserNey(0)
+
+
+def test_predicting_windows_gives_each_row_the_distribution_of_its_last_words(seed_model):
+    model, vocab = seed_model
+    windows = np.array([vocab.encode(["deep", "i", "love"]), [0, 0, vocab.index["i"]], [0, 0, 0]])
+    rows = model.predict_windows(windows)
+    np.testing.assert_allclose(rows[0], model.predict_proba(vocab.encode(["i", "love"])))
+    np.testing.assert_allclose(rows[1], model.predict_proba(vocab.encode(["i"])))
+    np.testing.assert_allclose(rows[2], model.predict_proba([]))
+    assert model.predict_windows(np.zeros((0, 3), dtype=int)).shape == (0, len(vocab))
+
+
+def test_history_count_is_how_often_the_last_two_words_came_together(seed_model):
+    model, vocab = seed_model
+    assert model.history_count(vocab.encode(["i", "love"])) == 2
+    assert model.history_count(vocab.encode(["zebra", "deep", "learning"])) == 2
+    assert model.history_count(vocab.encode(["love", "i"])) == 0
+    assert model.history_count(vocab.encode(["love"])) == 0  # one word is not a trigram history
