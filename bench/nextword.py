@@ -3,6 +3,7 @@
     python bench/nextword.py                          # 4 tinyshakespeare slices + bundled corpus
     python bench/nextword.py --cells lstm gru rnn --words 7000 --offsets 0 500000
     python bench/nextword.py --set units=64 --set context=12   # any NextWordConfig field
+    python bench/nextword.py --files notes.txt manual.txt     # more corpora, each cut to --words
 
 Each corpus goes through `core.nextword.train_and_evaluate`, the protocol of `python -m core
 nextword`: default tokenisation, the last 10% of the words held out, vocabulary = training words
@@ -35,9 +36,13 @@ OFFSETS = (0, 300_000, 600_000, 900_000)
 
 def shakespeare_slice(offset: int, words: int) -> str:
     """Whole lines of tinyshakespeare from the first line after `offset`, about `words` words."""
+    return text_slice(SHAKESPEARE.read_text(encoding="utf-8"), offset, words)
+
+
+def text_slice(text: str, offset: int, words: int) -> str:
+    """Whole lines of `text` from the first line after character `offset`, about `words` words."""
     from core.text import tokenize
 
-    text = SHAKESPEARE.read_text(encoding="utf-8")
     start = text.find("\n", offset) + 1 if offset else 0
     lines, count = [], 0
     for line in text[start:].splitlines(keepends=True):
@@ -48,13 +53,15 @@ def shakespeare_slice(offset: int, words: int) -> str:
     return "".join(lines)
 
 
-def corpora(words: int, offsets: list[int]) -> list[tuple[str, str]]:
+def corpora(words: int, offsets: list[int], files: list[Path]) -> list[tuple[str, str]]:
     found = []
     if SHAKESPEARE.exists():
         found += [(f"shakespeare@{offset}", shakespeare_slice(offset, words)) for offset in offsets]
     else:
         print(f"skipping tinyshakespeare: {SHAKESPEARE} not found", file=sys.stderr)
     found += [(path.name, path.read_text(encoding="utf-8")) for path in BUNDLED]
+    found += [(path.name, text_slice(path.read_text(encoding="utf-8", errors="replace"), 0, words))
+              for path in files]
     return found
 
 
@@ -71,12 +78,22 @@ def parse_overrides(pairs: list[str]) -> dict:
     return overrides
 
 
+def _network_alone(metrics: dict) -> str:
+    """top-1 / top-5 / perplexity of the network without the counts (when the model mixes them)."""
+    alone = metrics.get("network")
+    if not alone:
+        return "-"
+    return f"{alone['top1']:.3f} / {alone['top5']:.3f} / {alone['perplexity']:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", nargs="+", choices=["lstm", "gru", "rnn"],
                         help="cells to run (default: the default cell of NextWordConfig)")
     parser.add_argument("--words", type=int, default=7000, help="words per Shakespeare slice")
     parser.add_argument("--offsets", nargs="+", type=int, default=list(OFFSETS))
+    parser.add_argument("--files", nargs="+", type=Path, default=[],
+                        help="more text files to benchmark on (the first --words words of each)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a NextWordConfig default (JSON value)")
     parser.add_argument("--out", type=Path, help="also write the table (Markdown) to this file")
@@ -95,11 +112,11 @@ def main() -> None:
 
     overrides = parse_overrides(args.set)
     header = ("| corpus | cell | words | vocab | unk | model top1 | KN top1 | model top5 | KN top5 "
-              "| model ppl | KN ppl | epochs | seconds | CPU s | beats KN |")
+              "| model ppl | KN ppl | network alone | epochs | seconds | CPU s | beats KN |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     print(*lines, sep="\n", flush=True)
     wins = total = 0
-    for name, text in corpora(args.words, args.offsets):
+    for name, text in corpora(args.words, args.offsets, args.files):
         tokens = tokenize(text)
         for cell in args.cells or [NextWordConfig().cell]:
             config = NextWordConfig(cell=cell, **overrides)
@@ -118,6 +135,7 @@ def main() -> None:
                 f"| {metrics['top1']:.3f} | {base['top1']:.3f} "
                 f"| {metrics['top5']:.3f} | {base['top5']:.3f} "
                 f"| {metrics['perplexity']:.1f} | {base['perplexity']:.1f} "
+                f"| {_network_alone(metrics)} "
                 f"| {metrics['epochs_run']} (best {metrics['best_epoch']}) "
                 f"| {metrics['seconds']:.1f} | {cpu:.0f} | {'yes' if beats else 'no'} |"
             )
