@@ -220,7 +220,7 @@ class NextWordConfig(Config):
     units: int = 128
     num_layers: int = 1
     dropout: float = 0.5
-    word_dropout: float = 0.25  # share of context words hidden as <unk> in each training step
+    word_dropout: float = 0.25  # share of context words hidden (as padding) in each training step
     shortcut: bool = True  # the softmax also sees the last word's embedding (learns pairs fast)
     learning_rate: float = 0.003
     batch_size: int = 64
@@ -230,4 +230,6 @@ class NextWordConfig(Config):
     max_vocab: int = 10000
     keep_punctuation: bool = False
     ensemble: int = 2  # networks trained side by side; suggestions average them
+    mix_counts: bool = True  # blend with a Kneser-Ney trigram, shares learnt on validation
+    unk_correction: bool = True  # expect as many unknown words as new text has, not training
     seed: int = 42

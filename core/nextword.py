@@ -20,6 +20,16 @@ vocabulary. A few things make it learn from a few thousand words instead of memo
 - validation and best-weights keeping use a running average of the weights (Polyak averaging);
 - after early stopping, one last epoch over the whole training part, validation slice included;
 - by default two networks trained side by side, their probabilities averaged (`ensemble`).
+
+Two more steps turn the network into the model that suggests words (both on by default, both
+measured with bench/nextword.py; the scores also give the network alone):
+- `mix_counts`: the network's probabilities are mixed with a Kneser-Ney trigram's, with the
+  network's share learnt on the validation slice separately for contexts whose last two words
+  were seen together never, once or twice, 3-9 or 10+ times (counts know frequent phrases
+  exactly; the network generalises where counts are thin);
+- `unk_correction`: new text has more unknown words than the training words (the vocabulary
+  was built on them), so the share of `<unk>` is moved, by Bayes' rule for a changed prior, from
+  its training share to the share measured by replaying the protocol inside the training part.
 """
 
 from __future__ import annotations
@@ -55,9 +65,15 @@ VALIDATION = 0.1  # share of the training words, at its end, that early stopping
 MIN_VALIDATION_WORDS = 200  # below this, no validation slice: training watches its own loss
 BASELINE_ORDER = 3
 
+MIX_ORDER = 3  # the counts mixed into the network's probabilities: a Kneser-Ney trigram
+MIX_BUCKETS = (0, 1, 3, 10)  # history seen 0, 1-2, 3-9, 10+ times: one network share each
+MIX_MIN_ROWS = 40  # validation words a bucket needs for a share of its own
+MIX_DEFAULT = 1.0  # no validation slice (texts under 200 words): nothing to weigh, network alone
+
 CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.json"
 WEIGHTS_FILE = "weights.npz"  # plain arrays: a weights file can never carry code
+COUNTS_FILE = "counts.npz"  # the training ids the counts are rebuilt from, and the mix shares
 METRICS_FILE = "metrics.json"
 
 
@@ -207,6 +223,41 @@ def _member(config: NextWordConfig, vocab_len: int, inputs, member: int):
     return keras.layers.Dense(vocab_len, activation="softmax", name=f"next_word{suffix}")(hidden)
 
 
+def _unknown_rates(ids: np.ndarray, cut: int, min_count: int, simulate: bool) -> tuple[float, float]:
+    """The share of `<unk>` in the training words, and the share to expect in new text.
+
+    New text has more unknown words than the training text: the vocabulary was built on the
+    training words themselves. The protocol is replayed inside the training part to measure
+    how many more: the words after `cut` that the words before it have fewer than `min_count`
+    times. Without a validation slice (`simulate` False) both shares are the training share.
+    """
+    trained = float(np.mean(ids[:cut] == UNK_ID))
+    if not simulate:
+        return trained, trained
+    counts = np.bincount(ids[:cut], minlength=int(ids.max()) + 1)
+    later = ids[cut:]
+    expected = float(np.mean((later == UNK_ID) | (counts[later] < min_count)))
+    return trained, max(expected, trained)
+
+
+def _shift_unknown(proba: np.ndarray, trained: float, expected: float) -> np.ndarray:
+    """Bayes' rule for a changed prior: `<unk>` from `trained` to `expected`, other words rescaled."""
+    if not 0 < trained < 1 or expected == trained:
+        return proba
+    proba = np.array(proba, dtype="float64")
+    proba[..., UNK_ID] *= expected / trained
+    other = np.ones(proba.shape[-1], dtype=bool)
+    other[UNK_ID] = False
+    proba[..., other] *= (1 - expected) / (1 - trained)
+    return proba / proba.sum(axis=-1, keepdims=True)
+
+
+def _buckets(counts: KneserNey, windows: np.ndarray) -> np.ndarray:
+    """Each window's bucket of MIX_BUCKETS by how often its last two words were seen together."""
+    seen = np.array([counts.history_count(row) for row in windows], dtype="int64")
+    return np.searchsorted(np.array(MIX_BUCKETS), seen, side="right") - 1
+
+
 def _word_dropout_layer():
     import keras
 
@@ -323,6 +374,8 @@ class NextWordModel:
             seen = np.isin(y_valid, y_all[:train_until])
             if seen.any():
                 validation = (x_valid[seen], y_valid[seen])
+        self.unknown_rates_ = _unknown_rates(ids, train_until + 1, config.min_count,
+                                             validation is not None)
         self.model_ = build_network(config, len(vocab))
         self._init_output_bias(y_all[:train_until])
         self.model_.compile(
@@ -344,11 +397,47 @@ class NextWordModel:
         )
         if not self.outcome_.history:
             raise JobStopped("Training was stopped before the first epoch ended.")
+        self.ngram_ = None
+        if config.mix_counts:
+            context.say("Weighing the network against word-sequence counts...")
+            self.mix_weights_ = self._fit_mix(ids[: train_until + 1], validation)
         if validation is not None and not self.outcome_.stopped_by_user:
             context.say("One last pass over the whole training text...")
             self._last_pass(x_all, self._targets(y_all), context)
+        self.ngram_ids_ = ids
+        if config.mix_counts:
+            self.ngram_ = KneserNey(MIX_ORDER).fit(ids, len(vocab))
+        else:
+            self.mix_weights_ = np.ones(len(MIX_BUCKETS))
         self.history_ = self.outcome_.history
         return self
+
+    def _fit_mix(self, ids: np.ndarray, validation) -> np.ndarray:
+        """The network's share in the mix, per bucket of history counts, fitted on validation.
+
+        The counts are taken over the words before the validation slice (as the network's
+        training windows), so that neither side has seen the words it is weighed on. Each
+        bucket's share maximises the validation likelihood on a grid of 0.00, 0.02, ... 1.00;
+        a bucket with fewer than MIX_MIN_ROWS validation words takes the share of all of them.
+        """
+        if validation is None:
+            return np.full(len(MIX_BUCKETS), MIX_DEFAULT)
+        x_valid, y_valid = validation[0], np.asarray(validation[1] if self.config.ensemble == 1
+                                                     else validation[1][0])
+        counts = KneserNey(MIX_ORDER).fit(ids, len(self.vocab_))
+        rows = np.arange(len(y_valid))
+        net = self.predict_windows(x_valid, network_only=True, raw=True)[rows, y_valid]
+        ngram = counts.predict_windows(x_valid)[rows, y_valid]
+        buckets = _buckets(counts, x_valid)
+        grid = np.linspace(0.0, 1.0, 51)
+
+        def best(mask: np.ndarray) -> float:
+            mixed = grid[:, None] * net[None, mask] + (1 - grid[:, None]) * ngram[None, mask]
+            return float(grid[np.argmax(np.log(np.maximum(mixed, 1e-12)).sum(axis=1))])
+
+        overall = best(np.ones(len(y_valid), dtype=bool))
+        return np.array([best(buckets == b) if np.sum(buckets == b) >= MIX_MIN_ROWS else overall
+                         for b in range(len(MIX_BUCKETS))])
 
     def _targets(self, y: np.ndarray):
         """The targets in the shape the network wants: one copy per ensemble member."""
@@ -381,15 +470,27 @@ class NextWordModel:
 
     # -- predicting
 
-    def predict_windows(self, windows: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """Next-id probabilities for each row of context ids (padding column zeroed, renormalised)."""
+    def predict_windows(self, windows: np.ndarray, batch_size: int = 1024,
+                        network_only: bool = False, raw: bool = False) -> np.ndarray:
+        """Next-id probabilities for each row of context ids (padding column zeroed, renormalised).
+
+        With `mix_counts`, the network's probabilities mixed with the Kneser-Ney counts', each row
+        with the network share of its history-count bucket; `network_only` leaves the counts out.
+        """
+        windows = np.asarray(windows, dtype="int32").reshape(-1, self.config.context)
         parts = [
             np.mean(np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size])),
                     axis=0) if self.config.ensemble > 1
             else np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size]))
             for i in range(0, len(windows), batch_size)
         ]
-        return renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
+        proba = renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
+        if not network_only and getattr(self, "ngram_", None) is not None:
+            share = self.mix_weights_[_buckets(self.ngram_, windows)][:, None]
+            proba = share * proba + (1 - share) * self.ngram_.predict_windows(windows)
+        if self.config.unk_correction and not raw:
+            proba = _shift_unknown(proba, *self.unknown_rates_)
+        return proba
 
     def predict_proba(self, prompt: str | Sequence[str]) -> np.ndarray:
         """Probabilities of every vocabulary id coming next after `prompt`."""
@@ -434,27 +535,32 @@ class NextWordModel:
             window = np.concatenate([window[1:], [next_id]]).astype("int32")
             yield self.vocab_.words[next_id]
 
-    def score(self, ids: np.ndarray, start: int) -> dict[str, float]:
+    def score(self, ids: np.ndarray, start: int, network_only: bool = False) -> dict[str, float]:
         """Top-1, top-5 accuracy and perplexity of predicting ids[start:] (the held-out words)."""
         windows, targets = make_windows(ids, self.config.context, start)
 
         def rows(batch_size: int = 1024):
             # batch by batch: 50,000 held-out words x 10,000 words of vocabulary would be 2 GB
             for begin in range(0, len(windows), batch_size):
-                yield from self.predict_windows(windows[begin : begin + batch_size])
+                yield from self.predict_windows(windows[begin : begin + batch_size],
+                                                network_only=network_only)
 
         return score_distributions(rows(), targets)
 
     # -- saving
 
     def save(self, directory: str | Path) -> Path:
-        """Write config.json, vocabulary.json and weights.npz into `directory`."""
+        """Write config.json, vocabulary.json, weights.npz (and counts.npz) into `directory`."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIG_FILE).write_text(self.config.to_json(), encoding="utf-8")
         (directory / VOCABULARY_FILE).write_text(self.vocab_.to_json(), encoding="utf-8")
         with (directory / WEIGHTS_FILE).open("wb") as handle:
             np.savez(handle, *self.model_.get_weights())
+        with (directory / COUNTS_FILE).open("wb") as handle:
+            np.savez(handle, ids=np.asarray(self.ngram_ids_, dtype="int32"),
+                     shares=np.asarray(self.mix_weights_, dtype="float64"),
+                     unknown=np.asarray(self.unknown_rates_, dtype="float64"))
         return directory
 
     @classmethod
@@ -466,7 +572,7 @@ class NextWordModel:
         """
         directory = Path(directory)
         missing = [
-            name for name in (CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE)
+            name for name in (CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE, COUNTS_FILE)
             if not (directory / name).is_file()
         ]
         if missing:
@@ -492,7 +598,27 @@ class NextWordModel:
         ):
             raise damaged
         model.model_.set_weights(weights)
+        model._load_counts(directory / COUNTS_FILE, damaged)
         return model
+
+    def _load_counts(self, path: Path, damaged: InputError) -> None:
+        """Check the saved training ids, mix shares and unknown-word rates; rebuild the counts."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                ids, shares, unknown = archive["ids"], archive["shares"], archive["unknown"]
+        except (ValueError, OSError, KeyError) as error:
+            raise damaged from error
+        if (ids.ndim != 1 or ids.dtype.kind not in "iu" or len(ids) < 1
+                or ids.min() < 0 or ids.max() >= len(self.vocab_)
+                or shares.shape != (len(MIX_BUCKETS),) or unknown.shape != (2,)
+                or not all(array.dtype.kind == "f" and np.all((array >= 0) & (array <= 1))
+                           for array in (shares, unknown))):
+            raise damaged
+        self.ngram_ids_ = ids.astype("int32")
+        self.mix_weights_ = shares.astype("float64")
+        self.unknown_rates_ = tuple(float(rate) for rate in unknown)
+        self.ngram_ = (KneserNey(MIX_ORDER).fit(self.ngram_ids_, len(self.vocab_))
+                       if self.config.mix_counts else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,11 +636,16 @@ def train_and_evaluate(
     model = NextWordModel(config).fit(split.ids[: split.test_start], split.vocab, context)
     context.say("Scoring the network on the held-out words...")
     scores = model.score(split.ids, split.test_start)
+    if config.mix_counts:
+        scores["network"] = model.score(split.ids, split.test_start, network_only=True)
+        scores["mix_shares"] = [float(share) for share in model.mix_weights_]
     seconds = time.perf_counter() - start
     context.say("Scoring the Kneser-Ney baseline...")
     baseline = KneserNey(BASELINE_ORDER).fit(split.ids[: split.test_start], len(split.vocab))
     metrics = {
         "cell": config.cell,
+        "model": f"{config.cell} network" + (f" + Kneser-Ney {MIX_ORDER}-gram counts"
+                                             if config.mix_counts else ""),
         "vocab_size": split.vocab.size,
         "train_words": split.train_words,
         "test_words": split.test_words,

@@ -93,15 +93,19 @@ def run_nextword(args: argparse.Namespace) -> int:
     print(
         json.dumps({key: metrics[key] for key in (
             "cell", "vocab_size", "train_words", "test_words", "epochs_run", "seconds",
-            "top1", "top5", "perplexity", "baseline")}, indent=2)
+            "model", "top1", "top5", "perplexity", "network", "baseline") if key in metrics},
+            indent=2)
     )
-    print(
-        f"held-out words: {metrics['test_words']}; {config.cell}: top-1 {metrics['top1']:.3f}, "
-        f"top-5 {metrics['top5']:.3f}, perplexity {metrics['perplexity']:.1f}; "
-        f"{base['name']}: top-1 {base['top1']:.3f}, top-5 {base['top5']:.3f}, "
-        f"perplexity {base['perplexity']:.1f}; saved to {result['model_dir']}",
-        file=sys.stderr,
+    parts = [(metrics["model"], metrics)]
+    if "network" in metrics:
+        parts.append((f"{config.cell} alone", metrics["network"]))
+    parts.append((base["name"], base))
+    figures = "; ".join(
+        f"{name}: top-1 {scores['top1']:.3f}, top-5 {scores['top5']:.3f}, "
+        f"perplexity {scores['perplexity']:.1f}" for name, scores in parts
     )
+    print(f"held-out words: {metrics['test_words']}; {figures}; saved to {result['model_dir']}",
+          file=sys.stderr)
     return 0
 
 

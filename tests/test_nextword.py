@@ -105,7 +105,8 @@ def test_renormalise_drops_the_padding_column():
 
 
 def test_loading_a_folder_that_is_not_a_model_says_what_is_missing(tmp_path):
-    with pytest.raises(InputError, match="missing config.json, vocabulary.json"):
+    with pytest.raises(InputError, match="missing config.json, vocabulary.json, weights.npz, "
+                       "counts.npz"):
         NextWordModel.load(tmp_path)
 
 
@@ -186,7 +187,7 @@ def test_the_task_writes_a_model_folder_with_metrics(tmp_path):
     result = run_inline(TASK, payload, JobContext(tmp_path))
     folder = Path(result["model_dir"])
     assert sorted(p.name for p in folder.iterdir()) == [
-        "config.json", "metrics.json", "vocabulary.json", "weights.npz"
+        "config.json", "counts.npz", "metrics.json", "vocabulary.json", "weights.npz"
     ]
     assert result["metrics"]["epochs_run"] == 3 == len(result["history"])
 
@@ -241,3 +242,112 @@ def test_an_ensemble_averages_its_members_and_survives_saving(tmp_path):
     loaded = NextWordModel.load(model.save(tmp_path / "ensemble"))
     np.testing.assert_allclose(loaded.predict_proba("i love"), model.predict_proba("i love"),
                                rtol=1e-5)
+
+
+# -- the mix of the network and the counts ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mixed_model():
+    """A small network on 600 words of the class reader: enough for a validation slice."""
+    from core.training import set_seed
+
+    text = (ROOT / "sample_data" / "corpus_class_reader.txt").read_text(encoding="utf-8")
+    set_seed(5)
+    split = split_corpus(tokenize(text)[:600])
+    config = TINY.replace(epochs=3, min_count=2, mix_counts=True)
+    return NextWordModel(config).fit(split.ids[: split.test_start], split.vocab), split
+
+
+@pytest.mark.slow
+def test_the_mix_blends_network_and_counts_with_shares_learnt_per_bucket(mixed_model):
+    from core.nextword import _buckets
+
+    model, split = mixed_model
+    shares = model.mix_weights_
+    assert shares.shape == (4,) and np.all((shares >= 0) & (shares <= 1))
+    windows, _ = make_windows(split.ids, model.config.context, split.test_start)
+    mixed = model.predict_windows(windows)
+    network = model.predict_windows(windows, network_only=True)
+    counts = model.ngram_.predict_windows(windows)
+    share = shares[_buckets(model.ngram_, windows)][:, None]
+    np.testing.assert_allclose(mixed, share * network + (1 - share) * counts, rtol=1e-9)
+    np.testing.assert_allclose(mixed.sum(axis=1), 1.0)
+    assert np.all(mixed[:, 0] == 0)  # padding is never suggested
+    # the counts are those of the whole training part, not a part of it
+    assert len(model.ngram_ids_) == split.test_start
+
+
+@pytest.mark.slow
+def test_a_mixed_model_predicts_the_same_after_loading(mixed_model, tmp_path):
+    model, _ = mixed_model
+    folder = model.save(tmp_path / "mixed")
+    assert (folder / "counts.npz").is_file()
+    loaded = NextWordModel.load(folder)
+    np.testing.assert_array_equal(loaded.mix_weights_, model.mix_weights_)
+    for prompt in ("the children", "once upon a", ""):
+        np.testing.assert_allclose(loaded.predict_proba(prompt), model.predict_proba(prompt),
+                                   rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_missing_or_damaged_counts_are_refused_with_a_plain_message(mixed_model, tmp_path):
+    model, _ = mixed_model
+    folder = model.save(tmp_path / "mixed")
+    counts = dict(np.load(folder / "counts.npz"))
+    for name, damaged in (("ids", counts["ids"] + len(model.vocab_)),
+                          ("shares", counts["shares"] * 3), ("unknown", np.array([0.5]))):
+        np.savez(folder / "counts.npz", **{**counts, name: damaged})
+        with pytest.raises(InputError, match="do not fit"):
+            NextWordModel.load(folder)
+    (folder / "counts.npz").unlink()
+    with pytest.raises(InputError, match="missing counts.npz"):
+        NextWordModel.load(folder)
+
+
+@pytest.mark.slow
+def test_without_held_back_text_the_mix_is_the_network_alone(seed_model):
+    mixed = NextWordModel(TINY.replace(mix_counts=True))
+    mixed.vocab_, mixed.model_ = seed_model.vocab_, seed_model.model_
+    mixed.mix_weights_ = mixed._fit_mix(np.arange(5), None)
+    assert mixed.mix_weights_.tolist() == [1.0] * 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mix", [True, False])
+def test_the_scores_give_the_network_alone_beside_the_mix(mix):
+    text = (ROOT / "sample_data" / "corpus_class_reader.txt").read_text(encoding="utf-8")
+    config = NextWordConfig(embedding_dim=8, units=8, epochs=1, ensemble=1, seed=1,
+                            mix_counts=mix)
+    model, metrics = train_and_evaluate(tokenize(text)[:600], config)
+    assert ("network" in metrics) is mix and ("counts" in metrics["model"]) is mix
+    if mix:
+        assert 0 <= metrics["network"]["top1"] <= metrics["network"]["top5"] <= 1
+        assert metrics["network"]["perplexity"] != metrics["perplexity"]
+        assert metrics["mix_shares"] == model.mix_weights_.tolist()
+    else:
+        assert getattr(model, "ngram_", None) is None
+
+
+def test_the_unknown_share_to_expect_replays_the_protocol_inside_the_training_words():
+    from core.nextword import _unknown_rates
+
+    ids = np.array([2, 3, 2, UNK_ID, 3, 4, 4, 2, 5, 2, 4, UNK_ID])
+    # before the cut: 2 x3, 3 x2, 4 x2, <unk> x1; after it, 5 (never before) and <unk> count
+    trained, expected = _unknown_rates(ids, 8, min_count=2, simulate=True)
+    assert trained == 1 / 8 and expected == 2 / 4
+    assert _unknown_rates(ids, 8, min_count=3, simulate=True)[1] == 3 / 4  # 4 is now rare too
+    assert _unknown_rates(ids, 8, min_count=2, simulate=False) == (1 / 8, 1 / 8)
+
+
+def test_shifting_the_unknown_prior_keeps_the_order_of_the_other_words():
+    from core.nextword import _shift_unknown
+
+    proba = np.array([[0.0, 0.1, 0.5, 0.3, 0.1]])
+    shifted = _shift_unknown(proba, trained=0.1, expected=0.3)
+    assert shifted.sum() == pytest.approx(1.0) and shifted[0, 0] == 0.0
+    # Bayes: odds of <unk> against the rest multiplied by (0.3 / 0.7) / (0.1 / 0.9)
+    odds = shifted[0, UNK_ID] / (1 - shifted[0, UNK_ID])
+    assert odds == pytest.approx((0.1 / 0.9) * (0.3 / 0.7) / (0.1 / 0.9))
+    np.testing.assert_allclose(shifted[0, 2:] / shifted[0, 2], proba[0, 2:] / proba[0, 2])
+    np.testing.assert_array_equal(_shift_unknown(proba, 0.2, 0.2), proba)

@@ -32,13 +32,14 @@ def test_nextword_then_suggest_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(path.name for path in out.iterdir()) == [
-        "config.json", "metrics.json", "vocabulary.json", "weights.npz"
+        "config.json", "counts.npz", "metrics.json", "vocabulary.json", "weights.npz"
     ]
     metrics = json.loads((out / "metrics.json").read_text())
     for key in ("cell", "vocab_size", "train_words", "test_words", "seconds", "epochs_run",
                 "top1", "top5", "perplexity"):
         assert key in metrics
     assert set(metrics["baseline"]) >= {"top1", "top5", "perplexity"}
+    assert set(metrics["network"]) >= {"top1", "top5", "perplexity"}  # the network alone
     assert metrics["cell"] == "gru" and metrics["epochs_run"] == 3
     assert metrics["train_words"] + metrics["test_words"] == 17  # the seed has 17 words
     config = NextWordConfig.from_json((out / "config.json").read_text())
