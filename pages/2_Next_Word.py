@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -44,7 +45,7 @@ HELP = {
     "epochs": "Most passes over the text; training stops sooner when held-back text stops "
     "improving.",
     "seed": "Fixes the random start: the same seed and settings give the same model.",
-    "word_dropout": "Share of context words hidden as 'unknown' while training: fights "
+    "word_dropout": "Share of context words hidden at random while training: fights "
     "memorising.",
     "learning_rate": "Step size of each weight update: too high diverges, too low crawls.",
     "batch_size": "Examples per weight update.",
@@ -56,6 +57,12 @@ HELP = {
     "better, but each one adds training time.",
     "shortcut": "Also give the last word straight to the output layer: learns common word "
     "pairs faster.",
+    "mix_counts": "Blend the network's guesses with counting word triples (a Kneser-Ney "
+    "trigram). How much each side counts is learnt on held-back text, separately for word "
+    "pairs seen never, rarely and often. Untick to use the network alone.",
+    "unk_correction": "New text holds more words the model has never seen than its training "
+    "text did. This raises the chance of 'unknown' to the share measured by holding back the "
+    "end of the training text. Untick to keep the training share.",
 }
 
 
@@ -174,6 +181,11 @@ def model_step(busy: bool) -> NextWordConfig | None:
         with fourth:
             values["shortcut"] = st.checkbox("Last-word shortcut", key=KEYS["shortcut"],
                                              disabled=busy, help=HELP["shortcut"])
+            values["mix_counts"] = st.checkbox("Mix in word counts", key=KEYS["mix_counts"],
+                                               disabled=busy, help=HELP["mix_counts"])
+            values["unk_correction"] = st.checkbox(
+                "Expect new words", key=KEYS["unk_correction"], disabled=busy,
+                help=HELP["unk_correction"])
     with st.expander("Restore settings from an earlier run"):
         st.file_uploader("Settings file (.json)", type=["json"], key="nw_settings_file",
                          on_change=_load_settings, disabled=busy,
@@ -279,6 +291,8 @@ def scores_view(metrics: dict) -> None:
         "Perplexity": (metrics["perplexity"], base["perplexity"], "{:.1f}"),
     }
     cell = CELL_NAMES[metrics["cell"]]
+    alone = metrics.get("network")
+    model = f"{cell} + counts" if alone else cell
     st.markdown(
         f"Scored on the last **{metrics['test_words']:,} words** of the text, which training "
         f"never saw ({metrics['unknown_share']:.0%} of them are 'unknown' words, which count "
@@ -287,20 +301,59 @@ def scores_view(metrics: dict) -> None:
     columns = st.columns(3)
     for column, (label, (mine, theirs, form)) in zip(columns, rows.items(), strict=True):
         better = mine < theirs if label == "Perplexity" else mine > theirs
-        column.metric(f"{label} · {cell}", form.format(mine),
+        column.metric(f"{label} · {model}", form.format(mine),
                       delta=f"{base['name']}: {form.format(theirs)}",
                       delta_color="normal" if better else "inverse",
                       help=_SCORE_HELP[label])
-    wins = sum((metrics["top1"] > base["top1"], metrics["top5"] > base["top5"],
-                metrics["perplexity"] < base["perplexity"]))
+    wins = _wins(metrics, base)
     if wins == 3:
-        st.success(f"The {cell} network beats counting ({base['name']}) on all three scores.")
+        st.success(f"The model ({model}) beats counting alone ({base['name']}) on all three "
+                   "scores.")
     elif wins == 0:
-        st.warning(f"Counting ({base['name']}) beats the {cell} network on all three scores: "
+        st.warning(f"Counting ({base['name']}) beats the model ({model}) on all three scores: "
                    "with little text, memorising word triples is hard to beat. Try more text, "
                    "more dropout or a smaller model.")
     else:
-        st.info(f"The {cell} network beats counting ({base['name']}) on {wins} of 3 scores.")
+        st.info(f"The model ({model}) beats counting alone ({base['name']}) on {wins} of 3 "
+                "scores.")
+    if alone:
+        _parts_table(metrics, cell)
+
+
+def _wins(scores: dict, base: dict) -> int:
+    return sum((scores["top1"] > base["top1"], scores["top5"] > base["top5"],
+                scores["perplexity"] < base["perplexity"]))
+
+
+def _parts_table(metrics: dict, cell: str) -> None:
+    """The mixed model beside its two parts: what the network adds to counting, and vice versa."""
+    base, alone = metrics["baseline"], metrics["network"]
+    shares = metrics.get("mix_shares") or []
+    table = pd.DataFrame(
+        [[f"{cell} + counts (used for suggestions)", metrics["top1"], metrics["top5"],
+          metrics["perplexity"]],
+         [f"{cell} network alone", alone["top1"], alone["top5"], alone["perplexity"]],
+         [f"Counting alone ({base['name']})", base["top1"], base["top5"], base["perplexity"]]],
+        columns=["Model", "Top-1 accuracy", "Top-5 accuracy", "Perplexity"],
+    )
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "Top-1 accuracy": st.column_config.NumberColumn(format="percent"),
+        "Top-5 accuracy": st.column_config.NumberColumn(format="percent"),
+        "Perplexity": st.column_config.NumberColumn(format="%.1f"),
+    })
+    if shares:
+        st.caption(
+            "How much the network counts in the mix, learnt on held-back text: "
+            + ", ".join(f"{share:.0%} {label}" for share, label in zip(shares, SHARE_LABELS,
+                                                                        strict=False))
+            + ". The rest comes from counting word triples."
+        )
+    wins = _wins(alone, base)
+    st.caption(f"The {cell} network alone beats counting on {wins} of 3 scores.")
+
+
+SHARE_LABELS = ("after word pairs never seen in training", "seen once or twice",
+                "seen 3 to 9 times", "seen 10 times or more")
 
 
 _SCORE_HELP = {

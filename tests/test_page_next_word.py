@@ -101,6 +101,13 @@ def test_training_then_suggest_generate_and_download_on_tiny_settings():
     labels = [metric.label for metric in at.metric]
     assert any(label.startswith("Perplexity") for label in labels)
     assert any("Kneser-Ney" in str(metric.delta) for metric in at.metric)
+    parts = [frame.value for frame in at.dataframe if "Model" in frame.value.columns]
+    assert len(parts) == 1 and len(parts[0]) == 3  # the mix, the network alone, counting alone
+    assert parts[0]["Model"].str.contains("alone").sum() == 2
+    metrics = job.result["metrics"]
+    assert parts[0]["Perplexity"].tolist() == pytest.approx(
+        [metrics["perplexity"], metrics["network"]["perplexity"],
+         metrics["baseline"]["perplexity"]])
 
     at.text_input(key="nw_prompt").set_value("I love").run()
     assert not at.exception and not at.error
