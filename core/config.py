@@ -230,6 +230,6 @@ class NextWordConfig(Config):
     max_vocab: int = 10000
     keep_punctuation: bool = False
     ensemble: int = 2  # networks trained side by side; suggestions average them
-    mix_counts: bool = True  # blend with a Kneser-Ney trigram, shares learnt on validation
+    mix_counts: bool = True  # blend with a Kneser-Ney 4-gram, shares learnt on validation
     unk_correction: bool = True  # expect as many unknown words as new text has, not training
     seed: int = 42

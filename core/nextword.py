@@ -23,7 +23,7 @@ vocabulary. A few things make it learn from a few thousand words instead of memo
 
 Two more steps turn the network into the model that suggests words (both on by default, both
 measured with bench/nextword.py; the scores also give the network alone):
-- `mix_counts`: the network's probabilities are mixed with a Kneser-Ney trigram's, with the
+- `mix_counts`: the network's probabilities are mixed with a Kneser-Ney 4-gram's, with the
   network's share learnt on the validation slice separately for contexts whose last two words
   were seen together never, once or twice, 3-9 or 10+ times (counts know frequent phrases
   exactly; the network generalises where counts are thin);
@@ -34,6 +34,7 @@ measured with bench/nextword.py; the scores also give the network alone):
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import time
@@ -65,7 +66,7 @@ VALIDATION = 0.1  # share of the training words, at its end, that early stopping
 MIN_VALIDATION_WORDS = 200  # below this, no validation slice: training watches its own loss
 BASELINE_ORDER = 3
 
-MIX_ORDER = 3  # the counts mixed into the network's probabilities: a Kneser-Ney trigram
+MIX_ORDER = 4  # the counts mixed into the network's probabilities: a Kneser-Ney 4-gram
 MIX_BUCKETS = (0, 1, 3, 10)  # history seen 0, 1-2, 3-9, 10+ times: one network share each
 MIX_MIN_ROWS = 40  # validation words a bucket needs for a share of its own
 MIX_DEFAULT = 1.0  # no validation slice (texts under 200 words): nothing to weigh, network alone
@@ -252,9 +253,17 @@ def _shift_unknown(proba: np.ndarray, trained: float, expected: float) -> np.nda
     return proba / proba.sum(axis=-1, keepdims=True)
 
 
-def _buckets(counts: KneserNey, windows: np.ndarray) -> np.ndarray:
+def pair_counts(ids: Sequence[int]) -> collections.Counter:
+    """How often each pair of consecutive ids is followed by a word (padding never counts)."""
+    ids = [int(i) for i in ids]
+    return collections.Counter(pair for pair in zip(ids[:-2], ids[1:-1], strict=True)
+                               if PAD_ID not in pair)
+
+
+def _buckets(pairs: collections.Counter, windows: np.ndarray) -> np.ndarray:
     """Each window's bucket of MIX_BUCKETS by how often its last two words were seen together."""
-    seen = np.array([counts.history_count(row) for row in windows], dtype="int64")
+    seen = np.array([pairs.get((int(row[-2]), int(row[-1])), 0) if len(row) >= 2 else 0
+                     for row in windows], dtype="int64")
     return np.searchsorted(np.array(MIX_BUCKETS), seen, side="right") - 1
 
 
@@ -407,6 +416,7 @@ class NextWordModel:
         self.ngram_ids_ = ids
         if config.mix_counts:
             self.ngram_ = KneserNey(MIX_ORDER).fit(ids, len(vocab))
+            self.pairs_ = pair_counts(ids)
         else:
             self.mix_weights_ = np.ones(len(MIX_BUCKETS))
         self.history_ = self.outcome_.history
@@ -428,7 +438,7 @@ class NextWordModel:
         rows = np.arange(len(y_valid))
         net = self.predict_windows(x_valid, network_only=True, raw=True)[rows, y_valid]
         ngram = counts.predict_windows(x_valid)[rows, y_valid]
-        buckets = _buckets(counts, x_valid)
+        buckets = _buckets(pair_counts(ids), x_valid)
         grid = np.linspace(0.0, 1.0, 51)
 
         def best(mask: np.ndarray) -> float:
@@ -486,7 +496,7 @@ class NextWordModel:
         ]
         proba = renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
         if not network_only and getattr(self, "ngram_", None) is not None:
-            share = self.mix_weights_[_buckets(self.ngram_, windows)][:, None]
+            share = self.mix_weights_[_buckets(self.pairs_, windows)][:, None]
             proba = share * proba + (1 - share) * self.ngram_.predict_windows(windows)
         if self.config.unk_correction and not raw:
             proba = _shift_unknown(proba, *self.unknown_rates_)
@@ -619,6 +629,7 @@ class NextWordModel:
         self.unknown_rates_ = tuple(float(rate) for rate in unknown)
         self.ngram_ = (KneserNey(MIX_ORDER).fit(self.ngram_ids_, len(self.vocab_))
                        if self.config.mix_counts else None)
+        self.pairs_ = pair_counts(self.ngram_ids_)
 
 
 # ---------------------------------------------------------------------------------------------

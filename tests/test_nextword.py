@@ -270,12 +270,12 @@ def test_the_mix_blends_network_and_counts_with_shares_learnt_per_bucket(mixed_m
     mixed = model.predict_windows(windows)
     network = model.predict_windows(windows, network_only=True)
     counts = model.ngram_.predict_windows(windows)
-    share = shares[_buckets(model.ngram_, windows)][:, None]
+    share = shares[_buckets(model.pairs_, windows)][:, None]
     np.testing.assert_allclose(mixed, share * network + (1 - share) * counts, rtol=1e-9)
     np.testing.assert_allclose(mixed.sum(axis=1), 1.0)
     assert np.all(mixed[:, 0] == 0)  # padding is never suggested
     # the counts are those of the whole training part, not a part of it
-    assert len(model.ngram_ids_) == split.test_start
+    assert len(model.ngram_ids_) == split.test_start and model.ngram_.order == 4
 
 
 @pytest.mark.slow
@@ -327,6 +327,16 @@ def test_the_scores_give_the_network_alone_beside_the_mix(mix):
         assert metrics["mix_shares"] == model.mix_weights_.tolist()
     else:
         assert getattr(model, "ngram_", None) is None
+
+
+def test_buckets_count_how_often_the_last_two_words_came_before_a_word():
+    from core.nextword import _buckets, pair_counts
+
+    pairs = pair_counts([5, 6, 7, 5, 6, 8, 5, 6])  # (5, 6) twice before a word; the last has none
+    assert pairs == {(5, 6): 2, (6, 7): 1, (7, 5): 1, (6, 8): 1, (8, 5): 1}
+    windows = np.array([[0, 5, 6], [9, 9, 9], [0, 0, 5]])
+    assert _buckets(pairs, windows).tolist() == [1, 0, 0]  # 1-2 times, never, never (padding)
+    assert _buckets({(5, 6): 12}, windows).tolist() == [3, 0, 0]
 
 
 def test_the_unknown_share_to_expect_replays_the_protocol_inside_the_training_words():
