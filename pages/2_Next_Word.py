@@ -57,8 +57,8 @@ HELP = {
     "better, but each one adds training time.",
     "shortcut": "Also give the last word straight to the output layer: learns common word "
     "pairs faster.",
-    "mix_counts": "Blend the network's guesses with counting word triples (a Kneser-Ney "
-    "trigram). How much each side counts is learnt on held-back text, separately for word "
+    "mix_counts": "Blend the network's guesses with counting word sequences (a Kneser-Ney "
+    "4-gram). How much each side counts is learnt on held-back text, separately for word "
     "pairs seen never, rarely and often. Untick to use the network alone.",
     "unk_correction": "New text holds more words the model has never seen than its training "
     "text did. This raises the chance of 'unknown' to the share measured by holding back the "
@@ -346,7 +346,7 @@ def _parts_table(metrics: dict, cell: str) -> None:
             "How much the network counts in the mix, learnt on held-back text: "
             + ", ".join(f"{share:.0%} {label}" for share, label in zip(shares, SHARE_LABELS,
                                                                         strict=False))
-            + ". The rest comes from counting word triples."
+            + ". The rest comes from counting word sequences (a Kneser-Ney 4-gram)."
         )
     wins = _wins(alone, base)
     st.caption(f"The {cell} network alone beats counting on {wins} of 3 scores.")
