@@ -25,8 +25,9 @@ Two more steps turn the network into the model that suggests words (both on by d
 measured with bench/nextword.py; the scores also give the network alone):
 - `mix_counts`: the network's probabilities are mixed with a Kneser-Ney 4-gram's, with the
   network's share learnt on the validation slice separately for contexts whose last two words
-  were seen together never, once or twice, 3-9 or 10+ times (counts know frequent phrases
-  exactly; the network generalises where counts are thin);
+  were seen together never, once or twice, 3-9 or 10+ times, and for contexts where the counts
+  give one word half the probability or more (counts know frequent and repeated phrases exactly;
+  the network generalises where counts are thin);
 - `unk_correction`: new text has more unknown words than the training words (the vocabulary
   was built on them), so the share of `<unk>` is moved, by Bayes' rule for a changed prior, from
   its training share to the share measured by replaying the protocol inside the training part.
@@ -68,6 +69,8 @@ BASELINE_ORDER = 3
 
 MIX_ORDER = 4  # the counts mixed into the network's probabilities: a Kneser-Ney 4-gram
 MIX_BUCKETS = (0, 1, 3, 10)  # history seen 0, 1-2, 3-9, 10+ times: one network share each
+MIX_CONFIDENT = 0.5  # counts this sure of their first word (a phrase repeating) get a share of their own
+MIX_SHARES = len(MIX_BUCKETS) + 1
 MIX_MIN_ROWS = 40  # validation words a bucket needs for a share of its own
 MIX_DEFAULT = 1.0  # no validation slice (texts under 200 words): nothing to weigh, network alone
 
@@ -260,11 +263,17 @@ def pair_counts(ids: Sequence[int]) -> collections.Counter:
                                if PAD_ID not in pair)
 
 
-def _buckets(pairs: collections.Counter, windows: np.ndarray) -> np.ndarray:
-    """Each window's bucket of MIX_BUCKETS by how often its last two words were seen together."""
+def _buckets(pairs: collections.Counter, windows: np.ndarray,
+             counted: np.ndarray | None = None) -> np.ndarray:
+    """Each window's bucket of MIX_BUCKETS by how often its last two words were seen together;
+    the extra last bucket when the counts' own distribution `counted` is confident (its most
+    likely word at MIX_CONFIDENT or more: a phrase seen before, repeating)."""
     seen = np.array([pairs.get((int(row[-2]), int(row[-1])), 0) if len(row) >= 2 else 0
                      for row in windows], dtype="int64")
-    return np.searchsorted(np.array(MIX_BUCKETS), seen, side="right") - 1
+    buckets = np.searchsorted(np.array(MIX_BUCKETS), seen, side="right") - 1
+    if counted is not None:
+        buckets[counted.max(axis=1) >= MIX_CONFIDENT] = len(MIX_BUCKETS)
+    return buckets
 
 
 def _word_dropout_layer():
@@ -389,7 +398,10 @@ class NextWordModel:
         self._init_output_bias(y_all[:train_until])
         self.model_.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
-            loss="sparse_categorical_crossentropy",
+            # the logged loss is the members' mean: per word, whatever the ensemble size
+            loss=["sparse_categorical_crossentropy"] * config.ensemble if config.ensemble > 1
+            else "sparse_categorical_crossentropy",
+            loss_weights=[1 / config.ensemble] * config.ensemble if config.ensemble > 1 else None,
             metrics=[["accuracy"]] * config.ensemble if config.ensemble > 1 else ["accuracy"],
         )
         settings = FitSettings(
@@ -418,7 +430,7 @@ class NextWordModel:
             self.ngram_ = KneserNey(MIX_ORDER).fit(ids, len(vocab))
             self.pairs_ = pair_counts(ids)
         else:
-            self.mix_weights_ = np.ones(len(MIX_BUCKETS))
+            self.mix_weights_ = np.ones(MIX_SHARES)
         self.history_ = self.outcome_.history
         return self
 
@@ -431,14 +443,15 @@ class NextWordModel:
         a bucket with fewer than MIX_MIN_ROWS validation words takes the share of all of them.
         """
         if validation is None:
-            return np.full(len(MIX_BUCKETS), MIX_DEFAULT)
+            return np.full(MIX_SHARES, MIX_DEFAULT)
         x_valid, y_valid = validation[0], np.asarray(validation[1] if self.config.ensemble == 1
                                                      else validation[1][0])
         counts = KneserNey(MIX_ORDER).fit(ids, len(self.vocab_))
         rows = np.arange(len(y_valid))
         net = self.predict_windows(x_valid, network_only=True, raw=True)[rows, y_valid]
-        ngram = counts.predict_windows(x_valid)[rows, y_valid]
-        buckets = _buckets(pair_counts(ids), x_valid)
+        counted = counts.predict_windows(x_valid)
+        ngram = counted[rows, y_valid]
+        buckets = _buckets(pair_counts(ids), x_valid, counted)
         grid = np.linspace(0.0, 1.0, 51)
 
         def best(mask: np.ndarray) -> float:
@@ -447,7 +460,7 @@ class NextWordModel:
 
         overall = best(np.ones(len(y_valid), dtype=bool))
         return np.array([best(buckets == b) if np.sum(buckets == b) >= MIX_MIN_ROWS else overall
-                         for b in range(len(MIX_BUCKETS))])
+                         for b in range(MIX_SHARES)])
 
     def _targets(self, y: np.ndarray):
         """The targets in the shape the network wants: one copy per ensemble member."""
@@ -496,8 +509,9 @@ class NextWordModel:
         ]
         proba = renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
         if not network_only and getattr(self, "ngram_", None) is not None:
-            share = self.mix_weights_[_buckets(self.pairs_, windows)][:, None]
-            proba = share * proba + (1 - share) * self.ngram_.predict_windows(windows)
+            counted = self.ngram_.predict_windows(windows)
+            share = self.mix_weights_[_buckets(self.pairs_, windows, counted)][:, None]
+            proba = share * proba + (1 - share) * counted
         if self.config.unk_correction and not raw:
             proba = _shift_unknown(proba, *self.unknown_rates_)
         return proba
@@ -620,7 +634,7 @@ class NextWordModel:
             raise damaged from error
         if (ids.ndim != 1 or ids.dtype.kind not in "iu" or len(ids) < 1
                 or ids.min() < 0 or ids.max() >= len(self.vocab_)
-                or shares.shape != (len(MIX_BUCKETS),) or unknown.shape != (2,)
+                or shares.shape != (MIX_SHARES,) or unknown.shape != (2,)
                 or not all(array.dtype.kind == "f" and np.all((array >= 0) & (array <= 1))
                            for array in (shares, unknown))):
             raise damaged

@@ -353,7 +353,8 @@ def _parts_table(metrics: dict, cell: str) -> None:
 
 
 SHARE_LABELS = ("after word pairs never seen in training", "seen once or twice",
-                "seen 3 to 9 times", "seen 10 times or more")
+                "seen 3 to 9 times", "seen 10 times or more",
+                "where the counts give one word half the probability or more")
 
 
 _SCORE_HELP = {

@@ -261,19 +261,24 @@ def mixed_model():
 
 @pytest.mark.slow
 def test_the_mix_blends_network_and_counts_with_shares_learnt_per_bucket(mixed_model):
-    from core.nextword import _buckets
+    from core.nextword import _buckets, _shift_unknown
 
     model, split = mixed_model
     shares = model.mix_weights_
-    assert shares.shape == (4,) and np.all((shares >= 0) & (shares <= 1))
+    assert shares.shape == (5,) and np.all((shares >= 0) & (shares <= 1))
     windows, _ = make_windows(split.ids, model.config.context, split.test_start)
-    mixed = model.predict_windows(windows)
-    network = model.predict_windows(windows, network_only=True)
+    mixed = model.predict_windows(windows, raw=True)
+    network = model.predict_windows(windows, network_only=True, raw=True)
     counts = model.ngram_.predict_windows(windows)
-    share = shares[_buckets(model.pairs_, windows)][:, None]
+    share = shares[_buckets(model.pairs_, windows, counts)][:, None]
     np.testing.assert_allclose(mixed, share * network + (1 - share) * counts, rtol=1e-9)
     np.testing.assert_allclose(mixed.sum(axis=1), 1.0)
     assert np.all(mixed[:, 0] == 0)  # padding is never suggested
+    # then <unk> moves to the share new text has (more than in training)
+    trained, expected = model.unknown_rates_
+    assert expected > trained
+    np.testing.assert_allclose(model.predict_windows(windows),
+                               _shift_unknown(mixed, trained, expected), rtol=1e-9)
     # the counts are those of the whole training part, not a part of it
     assert len(model.ngram_ids_) == split.test_start and model.ngram_.order == 4
 
@@ -310,7 +315,7 @@ def test_without_held_back_text_the_mix_is_the_network_alone(seed_model):
     mixed = NextWordModel(TINY.replace(mix_counts=True))
     mixed.vocab_, mixed.model_ = seed_model.vocab_, seed_model.model_
     mixed.mix_weights_ = mixed._fit_mix(np.arange(5), None)
-    assert mixed.mix_weights_.tolist() == [1.0] * 4
+    assert mixed.mix_weights_.tolist() == [1.0] * 5
 
 
 @pytest.mark.slow
@@ -337,6 +342,9 @@ def test_buckets_count_how_often_the_last_two_words_came_before_a_word():
     windows = np.array([[0, 5, 6], [9, 9, 9], [0, 0, 5]])
     assert _buckets(pairs, windows).tolist() == [1, 0, 0]  # 1-2 times, never, never (padding)
     assert _buckets({(5, 6): 12}, windows).tolist() == [3, 0, 0]
+    sure = np.array([[0.0, 0.2, 0.8], [0.0, 0.5, 0.5], [0.0, 0.6, 0.4]])
+    assert _buckets(pairs, windows, sure).tolist() == [4, 4, 4]  # the counts are sure: own share
+    assert _buckets(pairs, windows, sure[:, [0, 1, 1]] * 0.9).tolist() == [1, 0, 4]
 
 
 def test_the_unknown_share_to_expect_replays_the_protocol_inside_the_training_words():
