@@ -109,10 +109,12 @@ def budget(kind: str, data: dict | None, busy: bool):
                 st.caption(f"Window {config.window}, horizon {config.horizon}, holdout "
                            f"{config.holdout} (scored by MASE), seed {config.seed}.")
         else:
+            # the networks alone: counts mixed in would make the cells look more alike
             config = NextWordConfig(units=units, epochs=epochs, num_layers=layers,
-                                    embedding_dim=min(64, max(8, units)))
+                                    embedding_dim=min(64, max(8, units)), mix_counts=False)
             st.caption(f"Context of {config.context} words; the last 10% of the text is held "
-                       f"out and scored by top-1 accuracy; seed {config.seed}.")
+                       f"out and scored by top-1 accuracy of the network alone (no word "
+                       f"counts mixed in); seed {config.seed}.")
     except RNNLabError as error:
         st.error(f"**These settings do not fit this data.** {error}")
         return None, seeds

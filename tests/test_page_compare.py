@@ -106,3 +106,6 @@ def test_tiny_nextword_comparison_gives_the_table():
     table = at.dataframe[0].value
     assert "holdout top-1 accuracy (higher is better)" in table.columns
     assert len(table) == 3
+    # the cells are compared as networks alone, without word counts mixed in
+    results = [job.result for job in compare_jobs(at)]
+    assert all("network" not in result["metrics"] for result in results)
