@@ -30,7 +30,8 @@ measured with bench/nextword.py; the scores also give the network alone):
   the network generalises where counts are thin);
 - `unk_correction`: new text has more unknown words than the training words (the vocabulary
   was built on them), so the share of `<unk>` is moved, by Bayes' rule for a changed prior, from
-  its training share to the share measured by replaying the protocol inside the training part.
+  its training share to the share measured by replaying the protocol inside the training part
+  (each tenth of it against a vocabulary built on the other nine tenths).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ MIX_BUCKETS = (0, 1, 3, 10)  # history seen 0, 1-2, 3-9, 10+ times: one network 
 MIX_CONFIDENT = 0.5  # counts this sure of their first word (a phrase repeating) get a share of their own
 MIX_SHARES = len(MIX_BUCKETS) + 1
 MIX_MIN_ROWS = 40  # validation words a bucket needs for a share of its own
+UNKNOWN_FOLDS = 10  # parts of the training words replayed to estimate new text's unknown share
 MIX_DEFAULT = 1.0  # no validation slice (texts under 200 words): nothing to weigh, network alone
 
 CONFIG_FILE = "config.json"
@@ -227,21 +229,27 @@ def _member(config: NextWordConfig, vocab_len: int, inputs, member: int):
     return keras.layers.Dense(vocab_len, activation="softmax", name=f"next_word{suffix}")(hidden)
 
 
-def _unknown_rates(ids: np.ndarray, cut: int, min_count: int, simulate: bool) -> tuple[float, float]:
+def _unknown_rates(ids: np.ndarray, min_count: int, folds: int = UNKNOWN_FOLDS
+                   ) -> tuple[float, float]:
     """The share of `<unk>` in the training words, and the share to expect in new text.
 
-    New text has more unknown words than the training text: the vocabulary was built on the
-    training words themselves. The protocol is replayed inside the training part to measure
-    how many more: the words after `cut` that the words before it have fewer than `min_count`
-    times. Without a validation slice (`simulate` False) both shares are the training share.
+    New text has more unknown words than the training words: the vocabulary was built on them.
+    The protocol is replayed inside the training part to measure how many more: cut into
+    `folds` consecutive parts, each part's words that the rest of the training words hold
+    fewer than `min_count` times would be unknown to a vocabulary built without that part.
+    The mean over the parts is the share to expect (one part alone, say the last, swings with
+    whatever text happens to be there). With `folds` below 2 both shares are the training share.
     """
-    trained = float(np.mean(ids[:cut] == UNK_ID))
-    if not simulate:
+    ids = np.asarray(ids)
+    trained = float(np.mean(ids == UNK_ID)) if len(ids) else 0.0
+    if folds < 2 or len(ids) < folds:
         return trained, trained
-    counts = np.bincount(ids[:cut], minlength=int(ids.max()) + 1)
-    later = ids[cut:]
-    expected = float(np.mean((later == UNK_ID) | (counts[later] < min_count)))
-    return trained, max(expected, trained)
+    total = np.bincount(ids)
+    shares = []
+    for part in np.array_split(ids, folds):
+        rest = total - np.bincount(part, minlength=len(total))
+        shares.append(np.mean((part == UNK_ID) | (rest[part] < min_count)))
+    return trained, max(float(np.mean(shares)), trained)
 
 
 def _shift_unknown(proba: np.ndarray, trained: float, expected: float) -> np.ndarray:
@@ -392,8 +400,8 @@ class NextWordModel:
             seen = np.isin(y_valid, y_all[:train_until])
             if seen.any():
                 validation = (x_valid[seen], y_valid[seen])
-        self.unknown_rates_ = _unknown_rates(ids, train_until + 1, config.min_count,
-                                             validation is not None)
+        self.unknown_rates_ = _unknown_rates(
+            ids, config.min_count, UNKNOWN_FOLDS if len(ids) >= MIN_VALIDATION_WORDS else 0)
         self.model_ = build_network(config, len(vocab))
         self._init_output_bias(y_all[:train_until])
         self.model_.compile(
@@ -664,6 +672,7 @@ def train_and_evaluate(
     if config.mix_counts:
         scores["network"] = model.score(split.ids, split.test_start, network_only=True)
         scores["mix_shares"] = [float(share) for share in model.mix_weights_]
+    scores["unknown_training_share"], scores["unknown_expected_share"] = model.unknown_rates_
     seconds = time.perf_counter() - start
     context.say("Scoring the Kneser-Ney baseline...")
     baseline = KneserNey(BASELINE_ORDER).fit(split.ids[: split.test_start], len(split.vocab))

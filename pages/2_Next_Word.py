@@ -298,6 +298,12 @@ def scores_view(metrics: dict) -> None:
         f"never saw ({metrics['unknown_share']:.0%} of them are 'unknown' words, which count "
         f"too). Vocabulary: {metrics['vocab_size']:,} words."
     )
+    if "unknown_expected_share" in metrics:
+        st.caption(
+            f"'Unknown' was {metrics['unknown_training_share']:.0%} of the training words; "
+            f"replaying the split inside them predicted {metrics['unknown_expected_share']:.0%} "
+            f"for new text ({metrics['unknown_share']:.0%} in the held-out words)."
+        )
     columns = st.columns(3)
     for column, (label, (mine, theirs, form)) in zip(columns, rows.items(), strict=True):
         better = mine < theirs if label == "Perplexity" else mine > theirs

@@ -326,6 +326,9 @@ def test_the_scores_give_the_network_alone_beside_the_mix(mix):
                             mix_counts=mix)
     model, metrics = train_and_evaluate(tokenize(text)[:600], config)
     assert ("network" in metrics) is mix and ("counts" in metrics["model"]) is mix
+    assert (metrics["unknown_training_share"], metrics["unknown_expected_share"]) == \
+        model.unknown_rates_
+    assert metrics["unknown_training_share"] < metrics["unknown_expected_share"]
     if mix:
         assert 0 <= metrics["network"]["top1"] <= metrics["network"]["top5"] <= 1
         assert metrics["network"]["perplexity"] != metrics["perplexity"]
@@ -351,11 +354,14 @@ def test_the_unknown_share_to_expect_replays_the_protocol_inside_the_training_wo
     from core.nextword import _unknown_rates
 
     ids = np.array([2, 3, 2, UNK_ID, 3, 4, 4, 2, 5, 2, 4, UNK_ID])
-    # before the cut: 2 x3, 3 x2, 4 x2, <unk> x1; after it, 5 (never before) and <unk> count
-    trained, expected = _unknown_rates(ids, 8, min_count=2, simulate=True)
-    assert trained == 1 / 8 and expected == 2 / 4
-    assert _unknown_rates(ids, 8, min_count=3, simulate=True)[1] == 3 / 4  # 4 is now rare too
-    assert _unknown_rates(ids, 8, min_count=2, simulate=False) == (1 / 8, 1 / 8)
+    # two parts of six words, each against the counts of the other part:
+    first = np.mean([False, True, False, True, True, False])  # 3 never in the rest, <unk>
+    second = np.mean([True, False, True, False, True, True])  # 4 once in the rest, 5, <unk>
+    trained, expected = _unknown_rates(ids, min_count=2, folds=2)
+    assert trained == 2 / 12 and expected == pytest.approx((first + second) / 2)
+    assert _unknown_rates(ids, min_count=2, folds=0) == (2 / 12, 2 / 12)
+    # never below the training share, whatever the parts say
+    assert _unknown_rates(np.array([2, 2, 2, 2, UNK_ID, 2]), 1, folds=2)[1] == 1 / 6
 
 
 def test_shifting_the_unknown_prior_keeps_the_order_of_the_other_words():
