@@ -21,7 +21,7 @@ import streamlit as st
 from core.config import CELL_NAMES, CELLS, NextWordConfig
 from core.errors import RNNLabError
 from core.nextword import TASK, NextWordModel, describe_corpus
-from core.text import MAX_BYTES, corpus_tokens, decode_text
+from core.text import MAX_BYTES, UNK_ID, corpus_tokens, decode_text
 from ui.jobs import current_job, finished_run, is_busy, start_job, training_panel
 from ui.state import init
 
@@ -244,7 +244,9 @@ def train_step(corpus: dict | None, config: NextWordConfig | None, busy: bool) -
             if values:
                 accuracy.append(f"{label} {sum(values) / len(values):.1%}")
         if accuracy:
-            st.caption(f"Next-word accuracy at epoch {last['epoch']}: {', '.join(accuracy)}.")
+            st.caption(f"Next-word accuracy of the network at epoch {last['epoch']}: "
+                       f"{', '.join(accuracy)} (before word counts and the unknown-word "
+                       "correction are added: the held-out scores below include them).")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,6 +404,10 @@ def suggest_view(model: NextWordModel) -> None:
                          title={"text": f"After \u201c{prompt.strip() or '(start of text)'}\u201d",
                                 "font": {"size": 14}})
     st.plotly_chart(figure, key="nw-suggestions", width="stretch")
+    unknown_share = float(model.predict_proba(prompt)[UNK_ID])
+    st.caption(f"Not shown: a word the model does not know ('unknown', {unknown_share:.0%}). The "
+               "bars are each word's share of all that might come next, so they need not add "
+               "up to much when many words fit.")
 
 
 def generate_view(model: NextWordModel) -> None:

@@ -111,6 +111,8 @@ def test_training_then_suggest_generate_and_download_on_tiny_settings():
 
     at.text_input(key="nw_prompt").set_value("I love").run()
     assert not at.exception and not at.error
+    assert any(caption.startswith("Not shown: a word the model does not know")
+               for caption in texts(at.caption))
     at.button(key="nw_generate").click().run()
     assert not at.exception
     written = " ".join(texts(at.markdown))
