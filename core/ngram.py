@@ -74,15 +74,6 @@ class KneserNey:
         rows = [self.predict_proba(row[len(row) - keep :] if keep else ()) for row in windows]
         return np.array(rows) if rows else np.zeros((0, self.vocab_size_))
 
-    def history_count(self, history: Sequence[int]) -> int:
-        """How often the last `order - 1` ids of `history` were seen together in training."""
-        keep = self.order - 1
-        history = tuple(int(i) for i in history if int(i) != PAD_ID)
-        if len(history) < keep:
-            return 0
-        table = self.tables_[keep].get(history[len(history) - keep :] if keep else ())
-        return 0 if table is None else int(table[2])
-
     def score(self, ids: Sequence[int], start: int) -> dict[str, float]:
         """Top-1, top-5 accuracy and perplexity of predicting ids[start:] from what precedes them."""
         return score_distributions(

@@ -78,10 +78,3 @@ def test_predicting_windows_gives_each_row_the_distribution_of_its_last_words(se
     np.testing.assert_allclose(rows[2], model.predict_proba([]))
     assert model.predict_windows(np.zeros((0, 3), dtype=int)).shape == (0, len(vocab))
 
-
-def test_history_count_is_how_often_the_last_two_words_came_together(seed_model):
-    model, vocab = seed_model
-    assert model.history_count(vocab.encode(["i", "love"])) == 2
-    assert model.history_count(vocab.encode(["zebra", "deep", "learning"])) == 2
-    assert model.history_count(vocab.encode(["love", "i"])) == 0
-    assert model.history_count(vocab.encode(["love"])) == 0  # one word is not a trigram history
