@@ -79,11 +79,6 @@ def parse_overrides(pairs: list[str]) -> dict:
     return overrides
 
 
-def _beats(scores: dict, base: dict) -> bool:
-    return (scores["top1"] > base["top1"] and scores["top5"] > base["top5"]
-            and scores["perplexity"] < base["perplexity"])
-
-
 def _network_alone(metrics: dict) -> str:
     """top-1 / top-5 / perplexity of the network without the counts (when the model mixes them)."""
     alone = metrics.get("network")
@@ -123,7 +118,7 @@ def main() -> None:
     print(f"TensorFlow + Keras import: {time.perf_counter() - started:.1f} s")
 
     from core.config import NextWordConfig
-    from core.nextword import train_and_evaluate
+    from core.nextword import figures_won, train_and_evaluate
     from core.text import tokenize
     from core.training import set_seed
 
@@ -142,9 +137,9 @@ def main() -> None:
             _, metrics = train_and_evaluate(tokens, config)
             cpu = time.process_time() - cpu
             base = metrics["baseline"]
-            beats = _beats(metrics, base)
+            beats = figures_won(metrics, base) == 3
             wins += beats
-            alone_wins += _beats(metrics.get("network", metrics), base)
+            alone_wins += figures_won(metrics.get("network", metrics), base) == 3
             total += 1
             line = (
                 f"| {name} | {cell} | {len(tokens):,} | {metrics['vocab_size']} "

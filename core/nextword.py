@@ -516,7 +516,7 @@ class NextWordModel:
             for i in range(0, len(windows), batch_size)
         ]
         proba = renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
-        if not network_only and getattr(self, "ngram_", None) is not None:
+        if not network_only and self.ngram_ is not None:
             counted = self.ngram_.predict_windows(windows)
             share = self.mix_weights_[_buckets(self.pairs_, windows, counted)][:, None]
             proba = share * proba + (1 - share) * counted
@@ -693,6 +693,12 @@ def train_and_evaluate(
                      **baseline.score(split.ids, split.test_start)},
     }
     return model, metrics
+
+
+def figures_won(scores: dict, baseline: dict) -> int:
+    """Of top-1, top-5 (higher is better) and perplexity (lower), how many `scores` wins."""
+    return sum((scores["top1"] > baseline["top1"], scores["top5"] > baseline["top5"],
+                scores["perplexity"] < baseline["perplexity"]))
 
 
 def save_run(directory: str | Path, model: NextWordModel, metrics: dict) -> Path:

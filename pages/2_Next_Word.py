@@ -20,7 +20,7 @@ import streamlit as st
 
 from core.config import CELL_NAMES, CELLS, NextWordConfig
 from core.errors import RNNLabError
-from core.nextword import TASK, NextWordModel, describe_corpus
+from core.nextword import TASK, NextWordModel, describe_corpus, figures_won
 from core.text import MAX_BYTES, UNK_ID, corpus_tokens, decode_text
 from ui.jobs import current_job, finished_run, is_busy, start_job, training_panel
 from ui.state import init
@@ -313,7 +313,7 @@ def scores_view(metrics: dict) -> None:
                       delta=f"{base['name']}: {form.format(theirs)}",
                       delta_color="normal" if better else "inverse",
                       help=_SCORE_HELP[label])
-    wins = _wins(metrics, base)
+    wins = figures_won(metrics, base)
     if wins == 3:
         st.success(f"The model ({model}) beats counting alone ({base['name']}) on all three "
                    "scores.")
@@ -326,11 +326,6 @@ def scores_view(metrics: dict) -> None:
                 "scores.")
     if alone:
         _parts_table(metrics, cell)
-
-
-def _wins(scores: dict, base: dict) -> int:
-    return sum((scores["top1"] > base["top1"], scores["top5"] > base["top5"],
-                scores["perplexity"] < base["perplexity"]))
 
 
 def _parts_table(metrics: dict, cell: str) -> None:
@@ -356,7 +351,7 @@ def _parts_table(metrics: dict, cell: str) -> None:
                                                                         strict=False))
             + ". The rest comes from counting word sequences (a Kneser-Ney 4-gram)."
         )
-    wins = _wins(alone, base)
+    wins = figures_won(alone, base)
     st.caption(f"The {cell} network alone beats counting on {wins} of 3 scores.")
 
 

@@ -375,3 +375,12 @@ def test_shifting_the_unknown_prior_keeps_the_order_of_the_other_words():
     assert odds == pytest.approx((0.1 / 0.9) * (0.3 / 0.7) / (0.1 / 0.9))
     np.testing.assert_allclose(shifted[0, 2:] / shifted[0, 2], proba[0, 2:] / proba[0, 2])
     np.testing.assert_array_equal(_shift_unknown(proba, 0.2, 0.2), proba)
+
+
+def test_figures_won_counts_higher_accuracy_and_lower_perplexity():
+    from core.nextword import figures_won
+
+    base = {"top1": 0.2, "top5": 0.4, "perplexity": 60.0}
+    assert figures_won({"top1": 0.3, "top5": 0.5, "perplexity": 50.0}, base) == 3
+    assert figures_won({"top1": 0.2, "top5": 0.5, "perplexity": 70.0}, base) == 1  # a tie loses
+    assert figures_won(base, base) == 0
