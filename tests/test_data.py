@@ -26,6 +26,7 @@ from core.data import (
     describe,
     load_series,
     read_csv,
+    readers,
     season_for,
     to_series,
 )
@@ -697,7 +698,7 @@ def test_unexpected_failures_become_plain_input_errors(monkeypatch):
     def broken(*args):
         raise ValueError("boom")
 
-    monkeypatch.setattr(data, "_detect_decimal", broken)
+    monkeypatch.setattr(readers, "_detect_decimal", broken)
     with pytest.raises(data.UnreadableFileError, match=r"could not be read \(ValueError: boom\)"):
         read_csv(monthly(TWELVE).encode())
 

@@ -1,0 +1,78 @@
+"""Read real-world CSV files into one clean, regular time series.
+
+`read_csv` finds how a file is written (encoding, delimiter, decimal mark, time and value
+columns) and returns a `Table` whose guesses the UI shows and lets the user override;
+`to_series` turns a table into a `Series`: sorted by time, duplicates averaged, on a regular
+time grid, gaps and missing values filled by a named policy, every change reported in `notes`.
+`load_series` does both in one call.
+
+Every problem a user can fix raises a subclass of `InputError` whose message says what was
+wrong, what was received and what to do; the parser never lets a raw pandas error through.
+
+The package's parts, each testable on its own: `readers` (bytes, encoding, delimiter, header),
+`numbers` (cells to numbers), `times` (cells to timestamps), `columns` (which column is what),
+`regular` (the time grid, gaps and missing values), `series` (a table to one series); `base`
+holds the results and the errors.
+"""
+
+from __future__ import annotations
+
+from core.data.base import (
+    MAX_ABS,
+    MIN_POINTS,
+    MISSING_POLICIES,
+    BinaryFileError,
+    ColumnNotFoundError,
+    ConstantSeriesError,
+    DateColumnError,
+    EmptyFileError,
+    EncodingError,
+    FileTooLargeError,
+    HeaderOnlyError,
+    MalformedFileError,
+    NonNumericError,
+    Series,
+    Table,
+    TooFewRowsError,
+    UnreadableFileError,
+    ValueTooLargeError,
+    WideTableError,
+)
+from core.data.readers import (
+    read_csv,
+)
+from core.data.regular import (
+    season_for,
+)
+from core.data.series import (
+    describe,
+    load_series,
+    to_series,
+)
+
+__all__ = [
+    "MAX_ABS",
+    "MIN_POINTS",
+    "MISSING_POLICIES",
+    "BinaryFileError",
+    "ColumnNotFoundError",
+    "ConstantSeriesError",
+    "DateColumnError",
+    "EmptyFileError",
+    "EncodingError",
+    "FileTooLargeError",
+    "HeaderOnlyError",
+    "MalformedFileError",
+    "NonNumericError",
+    "Series",
+    "Table",
+    "TooFewRowsError",
+    "UnreadableFileError",
+    "ValueTooLargeError",
+    "WideTableError",
+    "describe",
+    "load_series",
+    "read_csv",
+    "season_for",
+    "to_series",
+]
