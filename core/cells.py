@@ -1,8 +1,15 @@
-"""What happens inside a recurrent cell: gates and states recomputed from a layer's weights.
+"""The cell registry: every recurrent cell declared once, and its gates recomputed in numpy.
 
-Keras returns only a layer's outputs, not its gates. Here the three cells are written out in
-numpy from their trained weights, step by step, so that a page can draw the forget gate of an
-LSTM or the update gate of a GRU for any input window, with no TensorFlow in the app process.
+Each `Cell` says everything the rest of RNN Lab needs about one kind of recurrent cell: the
+Keras layer that forecasting and next word build (`make_layer`), the name and colour the pages
+show, its gates, the numpy step function that the teaching pages use to recompute its gates and
+states from trained weights, and the words and diagram that explain it. Settings, controls,
+charts, comparisons and the long-memory experiment all read this registry, so adding a cell is
+one `register(Cell(...))` here.
+
+Keras returns only a layer's outputs, not its gates. Here the cells are written out in numpy
+from their trained weights, step by step, so that a page can draw the forget gate of an LSTM or
+the update gate of a GRU for any input window, with no TensorFlow in the app process.
 `tests/test_cells.py` checks that the recomputed hidden states equal Keras' own outputs.
 
 Keras 3 layouts (the ones recomputed here):
@@ -12,20 +19,19 @@ Keras 3 layouts (the ones recomputed here):
 - GRU: the three blocks are update gate z, reset gate r, candidate h. With `reset_after=True`
   (the Keras 3 default) the bias has two rows, one added to the input part and one to the
   recurrent part, and the reset gate multiplies the recurrent part after the matrix product.
+
+This module imports neither Keras (only inside `make_layer`) nor Streamlit nor the job system.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
-from core.config import CELLS, Config
 from core.errors import ConfigError, InputError
-from core.jobs import JobContext
-
-CELL_OF_LAYER = {"SimpleRNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
 
 _ACTIVATIONS = {
     "tanh": np.tanh,
@@ -40,7 +46,7 @@ _ACTIVATIONS = {
 class CellWeights:
     """One recurrent layer as plain arrays: enough to rerun it without Keras."""
 
-    cell: str  # "rnn", "lstm" or "gru"
+    cell: str  # a registered cell's key: "rnn", "lstm", "gru", ...
     kernel: np.ndarray  # (features, blocks * units)
     recurrent_kernel: np.ndarray  # (units, blocks * units)
     bias: np.ndarray  # (blocks * units,), or (2, 3 * units) for a GRU with reset_after
@@ -57,6 +63,118 @@ class CellWeights:
         return int(self.kernel.shape[0])
 
 
+StepFunction = Callable[[CellWeights, np.ndarray], dict[str, np.ndarray]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One kind of recurrent cell, declared once.
+
+    `steps(weights, inputs)` reruns a layer of this cell in numpy over inputs (batch, time,
+    features) from zero states and returns arrays (batch, time, units) by state name, "hidden"
+    always among them; None means the teaching pages cannot look inside this cell.
+    """
+
+    key: str  # "gru": settings, files, addresses
+    name: str  # "GRU": what the pages show
+    layer: str  # the Keras class in keras.layers: "GRU"
+    colour: str  # chart colour, "#2ca02c"
+    gates: tuple[str, ...]  # states that are gates (between 0 and 1), e.g. ("update", "reset")
+    blocks: int = 1  # weight blocks side by side in kernel, recurrent_kernel and bias
+    steps: StepFunction | None = None
+    states: tuple[str, ...] = ("hidden",)  # what the teaching page draws, in order
+    titles: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False,
+                                                  compare=False)  # state -> heading
+    two_biases: bool = False  # a GRU with reset_after has a second bias row
+    lesson: int = 100  # position on the teaching pages, simplest cell first
+    explanation: str = ""  # a paragraph (Markdown) for the teaching page
+    diagram: str = ""  # a Graphviz DOT drawing of one step
+    hint: str = ""  # what to look for in the trained cell's gates
+    build: Callable[..., Any] | None = dataclasses.field(default=None, hash=False,
+                                                         compare=False)
+
+    def make_layer(self, units: int, **options: Any) -> Any:
+        """A new Keras layer of this cell: `keras.layers.<layer>(units, **options)`."""
+        if self.build is not None:
+            return self.build(units, **options)
+        import keras
+
+        return getattr(keras.layers, self.layer)(units, **options)
+
+    def count_parameters(self, units: int, features: int, reset_after: bool = True) -> int:
+        """Trainable parameters of one layer of this cell (as Keras counts them)."""
+        bias_rows = 2 if self.two_biases and reset_after else 1
+        return self.blocks * units * (features + units + bias_rows)
+
+
+_REGISTRY: dict[str, Cell] = {}
+
+
+def register(cell: Cell) -> None:
+    """Add a cell to the registry (after the others in display order).
+
+    Raises:
+        ConfigError: the key is already taken or is not a plain lowercase word.
+    """
+    if not cell.key or not cell.key.replace("_", "").isalnum() or cell.key != cell.key.lower():
+        raise ConfigError(
+            f"A cell's key must be a lowercase word of letters, digits or '_'; "
+            f"received {cell.key!r}."
+        )
+    if cell.key in _REGISTRY:
+        raise ConfigError(
+            f"A cell with the key '{cell.key}' is already registered ({_REGISTRY[cell.key].name}); "
+            "choose another key or unregister the first one."
+        )
+    _REGISTRY[cell.key] = cell
+
+
+def unregister(key: str) -> None:
+    """Remove a cell from the registry (tests that registered one clean up with this)."""
+    _REGISTRY.pop(key, None)
+
+
+def get_cell(key: str) -> Cell:
+    """The registered cell with this key.
+
+    Raises:
+        ConfigError: no cell has this key (the message lists the keys there are).
+    """
+    try:
+        return _REGISTRY[key]
+    except (KeyError, TypeError):
+        choices = ", ".join(f"{cell.key} ({cell.name})" for cell in _REGISTRY.values())
+        raise ConfigError(f"Unknown cell {key!r}; choose one of {choices}.") from None
+
+
+def cell_keys() -> tuple[str, ...]:
+    """The keys of the registered cells, in display order."""
+    return tuple(_REGISTRY)
+
+
+def cell_names() -> dict[str, str]:
+    """Key -> display name of every registered cell, in display order."""
+    return {key: cell.name for key, cell in _REGISTRY.items()}
+
+
+def lesson_keys() -> tuple[str, ...]:
+    """The keys in teaching order: simplest cell first (SimpleRNN, LSTM, GRU, then others)."""
+    return tuple(sorted(_REGISTRY, key=lambda key: _REGISTRY[key].lesson))
+
+
+def cell_of_layer(layer: Any) -> Cell | None:
+    """The registered cell a Keras layer is an instance of (None for other layers)."""
+    kind = type(layer).__name__
+    for cell in _REGISTRY.values():
+        if cell.layer == kind and cell.build is None:
+            return cell
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Recomputing a trained layer in numpy
+
+
 def _activation_name(activation: Any) -> str:
     name = getattr(activation, "__name__", str(activation))
     if name not in _ACTIVATIONS:
@@ -67,42 +185,52 @@ def _activation_name(activation: Any) -> str:
     return name
 
 
+def _inside_names() -> str:
+    """"SimpleRNN, LSTM or GRU": the layers that can be looked inside, simplest first."""
+    names = [_REGISTRY[key].layer for key in lesson_keys()
+             if _REGISTRY[key].steps is not None and _REGISTRY[key].build is None]
+    names = list(dict.fromkeys(names))  # two cells may share a layer
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def layer_weights(layer: Any) -> CellWeights:
-    """The weights of one Keras SimpleRNN / LSTM / GRU layer as a `CellWeights`."""
-    kind = type(layer).__name__
-    if kind not in CELL_OF_LAYER:
+    """The weights of one Keras recurrent layer of a registered cell as a `CellWeights`."""
+    cell = cell_of_layer(layer)
+    if cell is None or cell.steps is None:
         raise ConfigError(
-            f"Only SimpleRNN, LSTM and GRU layers can be looked inside; received a {kind} layer."
+            f"Only {_inside_names()} layers can be looked inside; "
+            f"received a {type(layer).__name__} layer."
         )
-    cell = layer.cell
-    if not getattr(cell, "use_bias", True):
+    keras_cell = layer.cell
+    if not getattr(keras_cell, "use_bias", True):
         raise ConfigError("Recomputing a recurrent layer without a bias is not supported.")
     kernel, recurrent_kernel, bias = (np.asarray(w, dtype="float64") for w in layer.get_weights())
     return CellWeights(
-        cell=CELL_OF_LAYER[kind],
+        cell=cell.key,
         kernel=kernel,
         recurrent_kernel=recurrent_kernel,
         bias=bias,
-        activation=_activation_name(cell.activation),
-        recurrent_activation=_activation_name(getattr(cell, "recurrent_activation", "sigmoid")),
-        reset_after=bool(getattr(cell, "reset_after", True)),
+        activation=_activation_name(keras_cell.activation),
+        recurrent_activation=_activation_name(
+            getattr(keras_cell, "recurrent_activation", "sigmoid")),
+        reset_after=bool(getattr(keras_cell, "reset_after", True)),
     )
 
 
 def model_weights(model: Any) -> list[CellWeights]:
     """The recurrent layers of a model, input side first (other layers are skipped)."""
-    layers = [layer_weights(layer) for layer in model.layers
-              if type(layer).__name__ in CELL_OF_LAYER]
+    layers = [layer_weights(layer) for layer in model.layers if cell_of_layer(layer) is not None]
     if not layers:
-        raise ConfigError("The model has no SimpleRNN, LSTM or GRU layer to look inside.")
+        raise ConfigError(f"The model has no {_inside_names()} layer to look inside.")
     return layers
 
 
 def run_layer(weights: CellWeights, inputs: np.ndarray) -> dict[str, np.ndarray]:
     """Run one layer over `inputs` (batch, time, features) from zero states.
 
-    Returns arrays of shape (batch, time, units): "hidden" for every cell; "forget", "input",
-    "output", "candidate" and "cell" for an LSTM; "update", "reset" and "candidate" for a GRU.
+    Returns arrays of shape (batch, time, units) by state name: "hidden" for every cell;
+    "forget", "input", "output", "candidate" and "cell" for an LSTM; "update", "reset" and
+    "candidate" for a GRU.
     """
     inputs = np.asarray(inputs, dtype="float64")
     if inputs.ndim == 2:
@@ -112,8 +240,10 @@ def run_layer(weights: CellWeights, inputs: np.ndarray) -> dict[str, np.ndarray]
             f"The input window must have shape (batch, time, {weights.features}); "
             f"received an array of shape {inputs.shape}."
         )
-    step = {"rnn": _rnn_steps, "lstm": _lstm_steps, "gru": _gru_steps}[weights.cell]
-    return step(weights, inputs)
+    cell = get_cell(weights.cell)
+    if cell.steps is None:
+        raise ConfigError(f"The {cell.name} cell has no numpy recomputation to look inside.")
+    return cell.steps(weights, inputs)
 
 
 def run_stack(layers: list[CellWeights], inputs: np.ndarray) -> list[dict[str, np.ndarray]]:
@@ -124,6 +254,11 @@ def run_stack(layers: list[CellWeights], inputs: np.ndarray) -> list[dict[str, n
         results.append(states)
         inputs = states["hidden"]
     return results
+
+
+def count_parameters(cell: str, units: int, features: int, reset_after: bool = True) -> int:
+    """Trainable parameters of one recurrent layer of the cell with key `cell`."""
+    return get_cell(cell).count_parameters(units, features, reset_after)
 
 
 def _rnn_steps(weights: CellWeights, inputs: np.ndarray) -> dict[str, np.ndarray]:
@@ -193,143 +328,121 @@ def _gru_steps(weights: CellWeights, inputs: np.ndarray) -> dict[str, np.ndarray
     return out
 
 
-def count_parameters(cell: str, units: int, features: int, reset_after: bool = True) -> int:
-    """Trainable parameters of one recurrent layer (as Keras counts them)."""
-    if cell == "rnn":
-        return units * (features + units + 1)
-    if cell == "lstm":
-        return 4 * units * (features + units + 1)
-    if cell == "gru":
-        return 3 * units * (features + units + (2 if reset_after else 1))
-    raise ConfigError(f"Unknown cell '{cell}': use rnn, lstm or gru.")
-
-
 # ---------------------------------------------------------------------------------------------
-# A small model to look inside, trained in a worker job
+# The cells
 
-INSIDE_TASK = "core.cells:inside_task"
+_DOT_STYLE = (
+    'rankdir=LR; bgcolor="transparent"; node [fontname="Helvetica", fontsize=11]; '
+    'edge [color="#555555", arrowsize=0.6];'
+)
 
+register(Cell(
+    key="lstm",
+    name="LSTM",
+    layer="LSTM",
+    colour="#1f77b4",
+    gates=("input", "forget", "output"),
+    blocks=4,
+    steps=_lstm_steps,
+    states=("forget", "input", "output", "cell", "hidden"),
+    titles={
+        "hidden": "Hidden state h (what the cell outputs)",
+        "cell": "Cell state c (the LSTM's long-term memory)",
+        "forget": "Forget gate f (1 = keep the memory, 0 = erase it)",
+        "input": "Input gate i (1 = write the new candidate)",
+        "output": "Output gate o (1 = show the memory)",
+        "candidate": "Candidate (new content proposed at each step)",
+    },
+    lesson=2,
+    explanation=(
+        "**LSTM.** Besides the hidden state, the LSTM carries a *cell state*, a memory lane that "
+        "is changed only by multiplying and adding. The **forget gate** decides what to erase, "
+        "the **input gate** what to write, the **output gate** what to show. When the forget gate "
+        "stays near 1, information (and the gradient) travels many steps unchanged."
+    ),
+    diagram=f"""digraph {{ {_DOT_STYLE} rankdir=TB; nodesep=0.15; ranksep=0.3;
+        x [label="input x(t) and h(t-1)", shape=plaintext];
+        f [label="forget σ", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
+        i [label="input σ", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
+        g [label="candidate tanh", shape=box, style="rounded,filled", fillcolor="#fde0dc"];
+        o [label="output σ", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
+        {{ rank=same; f; i; g; o; }}
+        cp [label="c(t-1)", shape=plaintext];
+        keep [label="×", shape=circle, width=0.3, fixedsize=true];
+        write [label="×", shape=circle, width=0.3, fixedsize=true];
+        add [label="+", shape=circle, width=0.3, fixedsize=true];
+        c [label="c(t)", shape=plaintext];
+        show [label="× tanh(c)", shape=box, style=rounded];
+        h [label="h(t)", shape=plaintext];
+        x -> f; x -> i; x -> g; x -> o;
+        cp -> keep; f -> keep; i -> write; g -> write; keep -> add; write -> add; add -> c;
+        c -> show; o -> show; show -> h;
+    }}""",
+    hint="Look for units whose forget gate stays bright (near 1) after the marked step: they "
+    "hold that number in the cell state until the end.",
+))
 
-@dataclasses.dataclass(frozen=True)
-class InsideConfig(Config):
-    """A small model trained to be looked inside: on the echo task or on a series."""
+register(Cell(
+    key="gru",
+    name="GRU",
+    layer="GRU",
+    colour="#2ca02c",
+    gates=("update", "reset"),
+    blocks=3,
+    steps=_gru_steps,
+    states=("update", "reset", "candidate", "hidden"),
+    titles={
+        "hidden": "Hidden state h (what the cell outputs)",
+        "update": "Update gate z (1 = keep the previous state, 0 = take the candidate)",
+        "reset": "Reset gate r (0 = ignore the previous state when proposing)",
+        "candidate": "Candidate (new content proposed at each step)",
+    },
+    two_biases=True,
+    lesson=3,
+    explanation=(
+        "**GRU.** A lighter LSTM with two gates and no separate memory lane. The **update gate** "
+        "chooses, unit by unit, between keeping the previous state and taking the new candidate; "
+        "the **reset gate** says how much of the past the candidate may use. Fewer weights than an "
+        "LSTM, so it often trains a little faster."
+    ),
+    diagram=f"""digraph {{ {_DOT_STYLE} rankdir=TB; nodesep=0.2; ranksep=0.3;
+        x [label="input x(t) and h(t-1)", shape=plaintext];
+        z [label="update σ", shape=box, style="rounded,filled", fillcolor="#dff0d8"];
+        r [label="reset σ", shape=box, style="rounded,filled", fillcolor="#dff0d8"];
+        {{ rank=same; z; r; }}
+        g [label="candidate tanh(x, r × h(t-1))", shape=box, style="rounded,filled",
+           fillcolor="#fde0dc"];
+        mix [label="h(t) = z × h(t-1) + (1 - z) × candidate", shape=box, style=rounded];
+        h [label="h(t)", shape=plaintext];
+        x -> z; x -> r; r -> g; x -> g; z -> mix; g -> mix; mix -> h;
+    }}""",
+    hint="Look for units whose update gate stays bright (near 1) after the marked step: they "
+    "copy their state forward unchanged.",
+))
 
-    KIND: ClassVar[str] = "inside"
-    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
-        "units": (1, 64),
-        "num_layers": (1, 3),
-        "epochs": (1, 300),
-        "gap": (1, 100),
-        "window": (2, 100),
-        "seed": (0, 2**31 - 1),
-    }
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"cell": CELLS, "source": ("echo", "series")}
-
-    source: str = "echo"
-    cell: str = "lstm"
-    units: int = 8
-    num_layers: int = 1
-    epochs: int = 30
-    gap: int = 6  # echo: remember the number marked this many steps before the last
-    window: int = 12  # series: input steps per window
-    path: str = ""  # series: a CSV that core.data.load_series reads
-    seed: int = 0
-
-
-def _series_windows(path: str, window: int) -> dict[str, Any]:
-    """Standardised windows of a series -> next value; train on the first 80% of the windows."""
-    from core.data import load_series
-
-    if not path:
-        raise InputError("Choose a series to train on (a sample or your own CSV file).")
-    series = load_series(path)
-    values = np.asarray(series.values, dtype="float64")
-    count = values.size - window
-    if count < 10:
-        raise InputError(
-            f"The series has {values.size} points; a window of {window} needs at least "
-            f"{window + 10}. Use a shorter window or a longer series."
-        )
-    train_count = int(count * 0.8)
-    scale_part = values[: train_count + window]
-    mean, std = scale_part.mean(), scale_part.std() or 1.0
-    scaled = (values - mean) / std
-    windows = np.stack([scaled[i : i + window] for i in range(count)])[:, :, None]
-    targets = scaled[window:]
-    times = [str(t)[:10] for t in series.time]
-    labels = [f"{times[i]} to {times[i + window - 1]} (next: {values[i + window]:g})"
-              for i in range(count)]
-    return {"windows": windows.astype("float32"), "targets": targets.astype("float32"),
-            "train_count": train_count, "labels": labels, "input_names": [series.name],
-            "step_labels": None}
-
-
-def _echo_windows(gap: int, seed: int) -> dict[str, Any]:
-    from core.memory import make_echo
-
-    x, y = make_echo(512 + 64, gap, seed=seed)
-    labels = [f"sequence {i + 1}: the marked number is {y[512 + i]:+.2f}" for i in range(64)]
-    # Show the held-out sequences first: they are the ones worth looking at.
-    order = np.r_[512 : 512 + 64, 0:512]
-    return {"windows": x[order], "targets": y[order], "train_count": 512, "labels": labels,
-            "input_names": ["number", "mark"], "train_slice": slice(64, 64 + 512)}
-
-
-def inside_task(payload: dict, context: JobContext) -> dict[str, Any]:
-    """Job: train a small model, return its recurrent weights as plain arrays and its windows.
-
-    Payload: {"config": InsideConfig.to_dict()}. The result has no Keras object: "weights"
-    (a list of CellWeights, input side first), "windows" (n, time, features), "labels",
-    "predictions", "history", and "keras_gap": the largest difference between the numpy
-    recomputation and Keras' own output of the last recurrent layer over every window.
-    """
-    import keras
-
-    from core.training import FitSettings, fit, set_seed
-
-    config = InsideConfig.from_dict(payload.get("config", {}))
-    set_seed(config.seed)
-    context.say("Preparing the data...")
-    if config.source == "echo":
-        data = _echo_windows(config.gap, config.seed)
-        train = data.pop("train_slice")
-        x_train, y_train = data["windows"][train], data["targets"][train]
-        validation = (data["windows"][:64], data["targets"][:64])
-        head = keras.layers.Dense(1)
-        loss, metrics = "mse", []
-    else:
-        data = _series_windows(config.path, config.window)
-        count = data["train_count"]
-        x_train, y_train = data["windows"][:count], data["targets"][:count]
-        validation = (data["windows"][count:], data["targets"][count:])
-        head = keras.layers.Dense(1)
-        loss, metrics = "mse", []
-    layer = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
-             "gru": keras.layers.GRU}[config.cell]
-    model = keras.Sequential([keras.Input((None, x_train.shape[2]))])
-    for index in range(config.num_layers):
-        model.add(layer(config.units, return_sequences=index < config.num_layers - 1))
-    model.add(head)
-    model.compile(optimizer=keras.optimizers.Adam(0.01, clipnorm=1.0), loss=loss, metrics=metrics)
-    settings = FitSettings(epochs=config.epochs, batch_size=32, patience=0)
-    outcome = fit(model, x_train, y_train, validation, settings, context)
-    context.say("Recomputing the gates from the weights...")
-    shown = len(data["labels"])  # echo: the held-out sequences only
-    windows = data["windows"][:shown]
-    predictions = np.asarray(model(windows))
-    last_layer = model.layers[config.num_layers - 1]
-    keras_last = np.asarray(keras.Model(model.inputs[0], last_layer.output)(windows))
-    weights = model_weights(model)
-    recomputed = run_stack(weights, windows)[-1]["hidden"][:, -1]
-    return {
-        "config": config.to_dict(),
-        "weights": weights,
-        "windows": windows,
-        "targets": data["targets"][:shown],
-        "labels": data["labels"],
-        "input_names": data["input_names"],
-        "predictions": predictions,
-        "history": outcome.history,
-        "stopped_by_user": outcome.stopped_by_user,
-        "keras_gap": float(np.max(np.abs(recomputed - keras_last))),
-    }
+register(Cell(
+    key="rnn",
+    name="SimpleRNN",
+    layer="SimpleRNN",
+    colour="#d62728",
+    gates=(),
+    blocks=1,
+    steps=_rnn_steps,
+    states=("hidden",),
+    titles={"hidden": "Hidden state h (what the cell outputs)"},
+    lesson=1,
+    explanation=(
+        "**SimpleRNN.** At each step the cell mixes the new input with its previous hidden state "
+        "and squashes the result with tanh. That one vector is its whole memory, and it is "
+        "rewritten at every step: what it saw long ago fades, and so does the learning signal "
+        "that should reach back to it (the *vanishing gradient*)."
+    ),
+    diagram=f"""digraph {{ {_DOT_STYLE}
+        x [label="input x(t)", shape=plaintext];
+        hp [label="h(t-1)", shape=plaintext];
+        tanh [label="tanh(W x + U h + b)", shape=box, style="rounded,filled", fillcolor="#fde0dc"];
+        h [label="h(t)", shape=plaintext];
+        x -> tanh; hp -> tanh; tanh -> h;
+        h -> hp [style=dashed, label="next step", fontsize=9, constraint=false];
+    }}""",
+))

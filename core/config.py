@@ -10,13 +10,29 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
+from collections.abc import Callable
 from typing import Any, ClassVar
 
+from core.cells import cell_keys, cell_names
 from core.errors import ConfigError
 
-CELLS = ("lstm", "gru", "rnn")
 MAX_SETTINGS_BYTES = 64 * 1024  # a real settings file is under 1 KiB
-CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
+
+# A field's allowed values: a fixed tuple, or a function asked at validation time (the cells:
+# a cell registered later, in a test or a plug-in, is accepted without touching the config).
+Choices = tuple[str, ...] | Callable[[], tuple[str, ...]]
+
+
+def __getattr__(name: str) -> Any:
+    """`CELLS` and `CELL_NAMES`, kept for old imports: read from `core.cells` when imported.
+
+    New code calls `core.cells.cell_keys()` / `cell_names()` at the moment it needs them.
+    """
+    if name == "CELLS":
+        return cell_keys()
+    if name == "CELL_NAMES":
+        return cell_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +42,7 @@ class Config:
     KIND: ClassVar[str] = ""
     # field -> (minimum, maximum), inclusive; None fields (meaning "automatic") are allowed
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    CHOICES: ClassVar[dict[str, Choices]] = {}
 
     def __post_init__(self) -> None:
         self.validate()
@@ -57,11 +73,17 @@ class Config:
                         f"{_number(high)}; "
                         f"received {_short(value)}."
                     )
-            if field.name in self.CHOICES and value not in self.CHOICES[field.name]:
+            if field.name in self.CHOICES and value not in self.choices(field.name):
                 raise ConfigError(
-                    f"Setting '{field.name}' must be one of {', '.join(self.CHOICES[field.name])}; "
+                    f"Setting '{field.name}' must be one of {', '.join(self.choices(field.name))}; "
                     f"received {_short(value)}."
                 )
+
+    @classmethod
+    def choices(cls, name: str) -> tuple[str, ...]:
+        """The values field `name` accepts now (for a cell: the registered cells' keys)."""
+        allowed = cls.CHOICES[name]
+        return tuple(allowed() if callable(allowed) else allowed)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.KIND, **dataclasses.asdict(self)}
@@ -164,11 +186,12 @@ class ForecastConfig(Config):
         "seed": (0, 2**31 - 1),
         "ensemble": (1, 10),
     }
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
-        "cell": CELLS,
+    CHOICES: ClassVar[dict[str, Choices]] = {
+        "cell": cell_keys,
         "strategy": ("direct", "recursive"),
         "transform": ("auto", "none", "log", "difference", "log_difference"),
         "missing": ("interpolate", "ffill", "zero", "drop"),
+        "combine": ("auto", "network", "hybrid"),
     }
 
     cell: str = "gru"
@@ -188,6 +211,10 @@ class ForecastConfig(Config):
     transform: str = "auto"
     missing: str = "interpolate"
     ensemble: int = 1
+    # auto: the network alone where it beats its mix with AutoETS and AutoTheta on the last
+    # training points, else the mix; network / hybrid: always that one.
+    combine: str = "auto"
+    refit: bool = True  # fit again on all the data for the validated number of epochs
     seed: int = 42
 
 
@@ -212,7 +239,7 @@ class NextWordConfig(Config):
         "ensemble": (1, 5),
         "seed": (0, 2**31 - 1),
     }
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"cell": CELLS}
+    CHOICES: ClassVar[dict[str, Choices]] = {"cell": cell_keys}
 
     cell: str = "gru"
     context: int = 8

@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.cells import model_weights
-from core.config import CELL_NAMES, CELLS, Config
+from core.cells import cell_keys, get_cell, model_weights
+from core.config import Config
 from core.errors import ConfigError, InputError, JobStopped
 from core.jobs import JobContext
 
@@ -105,10 +105,11 @@ class MemoryConfig(Config):
 
     def validate(self) -> None:
         super().validate()
-        unknown = [cell for cell in self.cell_list if cell not in CELLS]
+        unknown = [cell for cell in self.cell_list if cell not in cell_keys()]
         if not self.cell_list or unknown:
             raise ConfigError(
-                f"Choose cells among {', '.join(CELLS)}; received '{self.cells}'."
+                f"Choose cells among {', '.join(cell_keys())}, separated by commas; "
+                f"received '{self.cells}'."
             )
 
     @property
@@ -137,9 +138,8 @@ def build_model(cell: str, units: int, learning_rate: float):
     """One recurrent layer and a linear output: the number it remembers."""
     import keras
 
-    layer = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
-             "gru": keras.layers.GRU}[cell]
-    model = keras.Sequential([keras.Input((None, 2)), layer(units), keras.layers.Dense(1)])
+    model = keras.Sequential([keras.Input((None, 2)), get_cell(cell).make_layer(units),
+                              keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mse")
     return model
 
@@ -200,7 +200,7 @@ def memory_task(payload: dict, context: JobContext) -> dict[str, Any]:
         for k in gaps:
             if context.should_stop():
                 break
-            context.say(f"Training {CELL_NAMES[cell]} to remember {k} steps back...")
+            context.say(f"Training {get_cell(cell).name} to remember {k} steps back...")
             run = train_one(cell, k, config, context)
             model, initial, (x_test, y_test) = (
                 run.pop("model"), run.pop("initial_weights"), run.pop("test"))

@@ -1,7 +1,7 @@
 """Inside the cell: the three cells drawn, a trained cell's gates over time, and how far back
 each cell can remember.
 
-Training runs in worker jobs (core.cells:inside_task, core.memory:memory_task). The gates are
+Training runs in worker jobs (core.inside:inside_task, core.memory:memory_task). The gates are
 recomputed here, in numpy, from the trained weights the job returned (core.cells.run_stack), so
 picking another input window redraws at once, with no TensorFlow in the app process.
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.cells import INSIDE_TASK, InsideConfig, run_stack
+from core.cells import run_stack
 from core.config import CELL_NAMES, CELLS
 from core.errors import RNNLabError
+from core.inside import INSIDE_TASK, InsideConfig
 from core.memory import TASK as MEMORY_TASK
 from core.memory import TOLERANCE, MemoryConfig, gaps_up_to
 from ui import inside_view

@@ -1,9 +1,10 @@
-"""The numpy recomputation of SimpleRNN / LSTM / GRU against Keras' own outputs."""
+"""The numpy recomputation of SimpleRNN / LSTM / GRU against Keras' own outputs, and the
+Inside the cell job."""
 
 import numpy as np
 import pytest
 
-from core import cells
+from core import cells, inside
 from core.errors import ConfigError, InputError
 
 keras = pytest.importorskip("keras")
@@ -16,8 +17,14 @@ def _randomise(model, seed=0):
 
 
 def _layer(kind, units, **options):
-    return {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
-            "gru": keras.layers.GRU}[kind](units, return_sequences=True, **options)
+    return cells.get_cell(kind).make_layer(units, return_sequences=True, **options)
+
+
+@pytest.mark.parametrize("kind,layer", [("rnn", "SimpleRNN"), ("lstm", "LSTM"), ("gru", "GRU")])
+def test_each_cell_builds_its_keras_layer(kind, layer):
+    built = _layer(kind, 3, activation="relu")
+    assert type(built) is getattr(keras.layers, layer)
+    assert built.units == 3 and built.return_sequences
 
 
 CASES = [
@@ -126,8 +133,8 @@ def test_inside_task_on_the_echo_task_returns_plain_arrays(tmp_path):
 
     from core.jobs import JobContext, run_inline
 
-    config = cells.InsideConfig(cell="gru", units=3, epochs=2, gap=3)
-    result = run_inline(cells.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
+    config = inside.InsideConfig(cell="gru", units=3, epochs=2, gap=3)
+    result = run_inline(inside.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
     assert result["keras_gap"] < 1e-5  # numpy and Keras agree on every held-out window
     assert result["windows"].shape == (64, 5 + 3 + 1, 2) and len(result["labels"]) == 64
     assert result["predictions"].shape == (64, 1)
@@ -145,9 +152,9 @@ def test_inside_task_on_a_series_with_two_layers(tmp_path):
     from core.jobs import JobContext, run_inline
 
     path = Path(__file__).resolve().parents[1] / "sample_data" / "lynx.csv"
-    config = cells.InsideConfig(cell="lstm", source="series", path=str(path), units=3,
-                                num_layers=2, epochs=1, window=5)
-    result = run_inline(cells.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
+    config = inside.InsideConfig(cell="lstm", source="series", path=str(path), units=3,
+                                 num_layers=2, epochs=1, window=5)
+    result = run_inline(inside.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
     assert result["keras_gap"] < 1e-5
     assert result["windows"].shape == (114 - 5, 5, 1)
     assert [layer.cell for layer in result["weights"]] == ["lstm", "lstm"]
@@ -157,6 +164,6 @@ def test_inside_task_on_a_series_with_two_layers(tmp_path):
 def test_inside_task_without_a_series_says_what_to_do(tmp_path):
     from core.jobs import JobContext, run_inline
 
-    config = cells.InsideConfig(source="series", path="")
+    config = inside.InsideConfig(source="series", path="")
     with pytest.raises(InputError, match="Choose a series"):
-        run_inline(cells.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
+        run_inline(inside.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
