@@ -186,11 +186,13 @@ def _rnn(y: np.ndarray, h: int, season: int, overrides: dict | None = None) -> d
         _RNN_READY = True
     try:
         config = ForecastConfig(horizon=h, season=season, **(overrides or {}))
-        forecast = RNNForecaster(config).fit(y).predict(h)
+        model = RNNForecaster(config).fit(y)
+        forecast = model.predict(h)
         return {
             "mean": forecast.mean,
             "lo80": forecast.lower[0.8], "hi80": forecast.upper[0.8],
             "lo95": forecast.lower[0.95], "hi95": forecast.upper[0.95],
+            "choice": str(getattr(model, "choice_", "")),  # network / hybrid / classical
         }
     finally:
         keras.backend.clear_session()
@@ -276,9 +278,10 @@ def _forecast(series, method, methods, use_cache, done) -> tuple[dict, float, bo
             result = (*hit, True)
         else:
             started = time.perf_counter()
-            forecast = methods[method](series.train, series.horizon, season)
+            raw = methods[method](series.train, series.horizon, season)
             seconds = time.perf_counter() - started
-            forecast = {key: np.asarray(forecast[key], dtype="float64").ravel() for key in KEYS}
+            forecast = {key: np.asarray(raw[key], dtype="float64").ravel() for key in KEYS}
+            forecast["choice"] = raw.get("choice", "")
             for key in KEYS:
                 if forecast[key].size != series.horizon:
                     raise ValueError(f"{method} returned {forecast[key].size} values for {key}, "
@@ -299,7 +302,7 @@ def run_series(series: Series, names: list[str], methods: dict, use_cache: bool)
         row = {"series": series.id, "group": series.group, "frequency": series.frequency,
                "n": series.train.size, "h": series.horizon, "method": method,
                "mase": math.nan, "smape": math.nan, "cover80": math.nan, "cover95": math.nan,
-               "seconds": math.nan, "cached": False, "error": ""}
+               "seconds": math.nan, "cached": False, "choice": "", "error": ""}
         try:
             forecast, seconds, cached = _forecast(series, method, methods, use_cache, done)
             row.update(
@@ -307,7 +310,7 @@ def run_series(series: Series, names: list[str], methods: dict, use_cache: bool)
                 smape=smape(series.test, forecast["mean"]),
                 cover80=coverage(series.test, forecast["lo80"], forecast["hi80"]),
                 cover95=coverage(series.test, forecast["lo95"], forecast["hi95"]),
-                seconds=seconds, cached=cached,
+                seconds=seconds, cached=cached, choice=forecast.get("choice", ""),
             )
         except Exception as error:  # noqa: BLE001 - one method failing on one series is a result
             row["error"] = f"{type(error).__name__}: {error}".replace("\n", " ")[:300]
@@ -376,8 +379,18 @@ def summarise(rows: list[dict], names: list[str], reference: str = "AutoETS") ->
             "cover95": _pooled(ok, "cover95"),
             "seconds": float(np.median([r["seconds"] for r in ok])) if ok else math.nan,
             "beat": "-" if method == reference else f"{beat}/{compared}",
+            "choices": _choices(ok),
         })
     return summaries
+
+
+def _choices(rows: list[dict]) -> str:
+    """What the network method chose, counted: "network 12, hybrid 5, classical 3"."""
+    counts = {}
+    for r in rows:
+        if r.get("choice"):
+            counts[r["choice"]] = counts.get(r["choice"], 0) + 1
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
 
 
 def _pooled(rows: list[dict], key: str) -> float:
@@ -396,7 +409,7 @@ def _cell(value, digits: int) -> str:
 
 def markdown(rows: list[dict], names: list[str], header: str) -> str:
     columns = ("method", "scored", "failed", "gMASE", "sMAPE %", "cover 80", "cover 95",
-               "median s", "beat AutoETS")
+               "median s", "beat AutoETS", "chose")
     lines = [header, ""]
     sections = [(f, [r for r in rows if r["frequency"] == f]) for f in FREQUENCIES]
     sections.append(("overall", rows))
@@ -410,7 +423,7 @@ def markdown(rows: list[dict], names: list[str], header: str) -> str:
             lines.append("| " + " | ".join([
                 s["method"], str(s["scored"]), str(s["failed"]), _cell(s["gmase"], 3),
                 _cell(s["smape"], 2), _cell(s["cover80"], 3), _cell(s["cover95"], 3),
-                _cell(s["seconds"], 2), s["beat"]]) + " |")
+                _cell(s["seconds"], 2), s["beat"], s["choices"]]) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -431,7 +444,8 @@ def machine_header(chosen: list[Series], jobs: int, settings: str) -> str:
         f"- network settings: {settings}",
         "- gMASE: geometric mean over the series a method forecast (lower is better); "
         "cover: share of held-out points inside the interval; median s: per series, from the "
-        "first (uncached) computation",
+        "first (uncached) computation; chose: what the network method settled on (network "
+        "alone, hybrid with ETS + Theta, or a classical fallback)",
     ])
 
 
