@@ -48,7 +48,14 @@ def add_forecast_command(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--data", required=True, metavar="FILE", help="CSV file to read")
+    data.add_argument(
+        "--data", required=True, metavar="FILE",
+        help="CSV file, or .xlsx / .ods workbook, to read",
+    )
+    data.add_argument(
+        "--sheet", metavar="NAME",
+        help="workbook sheet to read (default: the first sheet that holds a table)",
+    )
     data.add_argument(
         "--target", metavar="COL",
         help="column to forecast (default: the first numeric column that is not the time)",
@@ -152,6 +159,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     series = load_series(
         args.data, target=args.target, date_col=args.date_col, sep=args.sep,
         decimal=args.decimal, encoding=args.encoding, missing=config.missing,
+        sheet=getattr(args, "sheet", None),
     )
     out = Path(args.out)
     try:

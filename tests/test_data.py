@@ -516,7 +516,7 @@ BAD_INPUTS = [
     ("empty", b"", {}, EmptyFileError, ["empty"]),
     ("blank-lines", b"\n  \n\r\n", {}, EmptyFileError, ["empty"]),
     ("binary", bytes(range(256)) * 8, {}, BinaryFileError, ["not look like a text file"]),
-    ("xlsx", b"PK\x03\x04" + bytes(200), {}, BinaryFileError, ["Excel", "save or export it as CSV"]),
+    ("xlsx", b"PK\x03\x04" + bytes(200), {}, BinaryFileError, ["Excel", "damaged", "export the sheet as CSV"]),
     ("pdf", b"%PDF-1.7\n" + bytes(50), {}, BinaryFileError, ["PDF"]),
     ("zeros", bytes(1000), {}, EmptyFileError, ["empty"]),
     ("header-only", b"date,value\n", {}, HeaderOnlyError, ["'date', 'value'", "no data rows"]),

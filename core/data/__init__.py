@@ -28,6 +28,7 @@ from core.data.base import (
     EmptyFileError,
     EncodingError,
     FileTooLargeError,
+    FormulaError,
     HeaderOnlyError,
     MalformedFileError,
     NonNumericError,
@@ -40,6 +41,7 @@ from core.data.base import (
 )
 from core.data.readers import (
     read_csv,
+    read_file,
 )
 from core.data.regular import (
     season_for,
@@ -61,6 +63,7 @@ __all__ = [
     "EmptyFileError",
     "EncodingError",
     "FileTooLargeError",
+    "FormulaError",
     "HeaderOnlyError",
     "MalformedFileError",
     "NonNumericError",
@@ -73,6 +76,7 @@ __all__ = [
     "describe",
     "load_series",
     "read_csv",
+    "read_file",
     "season_for",
     "to_series",
 ]

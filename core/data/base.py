@@ -68,6 +68,10 @@ class UnreadableFileError(InputError):
     """An unforeseen problem while reading; the message still says what to try."""
 
 
+class FormulaError(InputError):
+    """A workbook's formulas have no saved results to read."""
+
+
 class WideTableError(InputError):
     """One row per year with one column per month/quarter that cannot be reshaped safely."""
 
@@ -88,6 +92,9 @@ class Table:
     # The cells exactly as read (strings, index = line number in the file), so that `to_series`
     # can name bad values and their rows. Not part of the public contract.
     _raw: pd.DataFrame | None = dataclasses.field(default=None, repr=False)
+    # For a workbook: the sheet read and every sheet's name (a CSV has none).
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -74,6 +74,40 @@ def read_csv(
         raise _unexpected(error) from error
 
 
+def read_file(
+    source: Any,
+    *,
+    sheet: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    max_bytes: int = 50_000_000,
+    max_rows: int = 1_000_000,
+) -> Table:
+    """Read a CSV file or one sheet of an .xlsx / .ods workbook, whichever the file is.
+
+    A workbook is recognised by its content (a zip holding a workbook) or its name; `sheet`
+    names the sheet to read (default: the first that holds a table; `Table.sheets` lists all).
+    `sep`, `decimal` and `encoding` apply to CSV files only.
+    """
+    data, label = _read_bytes(source, max_bytes)
+    name = source if isinstance(source, (str, Path)) else getattr(source, "name", None)
+    from core.data import spreadsheets  # openpyxl and odfpy load only for workbooks
+
+    if spreadsheets.is_workbook(data, None if name is None else str(name)):
+        try:
+            return spreadsheets.read_spreadsheet(data, label, sheet=sheet, max_rows=max_rows)
+        except _UNEXPECTED as error:
+            raise _unexpected(error) from error
+    named: Any = data
+    if name is not None:  # read once, and keep the file's name for messages
+        named = io.BytesIO(data)
+        named.name = str(name)
+    return read_csv(
+        named, sep=sep, decimal=decimal, encoding=encoding, max_bytes=max_bytes, max_rows=max_rows
+    )
+
+
 def _read_csv(
     source: Any, sep: str | None, decimal: str | None, encoding: str | None, max_bytes: int,
     max_rows: int,
@@ -100,6 +134,14 @@ def _read_csv(
             f"The decimal mark and the delimiter cannot both be '{decimal}'. "
             "Choose a different delimiter or decimal mark."
         )
+    return _table(raw, decimal, notes, encoding=used_encoding, sep=sep)
+
+
+def _table(
+    raw: pd.DataFrame, decimal: str, notes: list[str], *, encoding: str, sep: str,
+    sheet: str | None = None, sheets: tuple[str, ...] = (),
+) -> Table:
+    """The detections every reader shares, on a frame of cells as text indexed by line number."""
     wide = _reshape_wide(raw, decimal)
     combined = None
     if wide is not None:
@@ -119,13 +161,15 @@ def _read_csv(
         _refuse_partial_wide(raw, date_candidates)
     return Table(
         frame=frame,
-        encoding=used_encoding,
+        encoding=encoding,
         sep=sep,
         decimal=decimal,
         date_candidates=date_candidates,
         numeric_candidates=numeric_candidates,
         notes=notes,
         _raw=raw,
+        sheet=sheet,
+        sheets=sheets,
     )
 
 
@@ -377,7 +421,6 @@ def _csv_rows(text: str, sep: str) -> list[list[str]]:
 
 def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
     """Split the text into a frame of strings indexed by line number; find the header."""
-    notes: list[str] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
     try:
         if '"' in text:
@@ -394,6 +437,17 @@ def _parse_rows(text: str, sep: str, label: str, max_rows: int) -> tuple[pd.Data
             f"{label} could not be split into columns near line {reader.line_num}: {error}. "
             "Check for an unclosed quote (\") or save the file again as CSV."
         ) from None
+    return _frame_from_rows(rows, list(ends), sep, label, max_rows)
+
+
+def _frame_from_rows(
+    rows: list[list[str]], ends: list[int], sep: str, label: str, max_rows: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows of cells (and the line each ends on) -> a frame of strings; finds the header.
+
+    `sep` is "" for a spreadsheet's rows (messages then speak of cells, not delimiters).
+    """
+    notes: list[str] = []
     kept = [i for i, row in enumerate(rows) if any(row) and (len(row) > 1 or row[0].strip())]
     if len(kept) > max_rows + 1:
         raise FileTooLargeError(
@@ -506,12 +560,18 @@ def _even_rows(
         out.append(row)
     if long_rows:
         shown = ", ".join(f"line {line} has {n}" for line, n in long_rows[:5])
+        if not sep:  # a spreadsheet: cells typed to the right of the table
+            raise MalformedFileError(
+                f"{label} has {len(long_rows)} row(s) with values to the right of the header's "
+                f"{width} named columns ({shown}, counting from column A). Give those columns a "
+                "name in the header row, or delete what is typed beside the table."
+            )
         raise MalformedFileError(
             f"{label} has {len(long_rows)} row(s) with more values than the header's {width} "
             f"columns ({shown}). The delimiter is {SEPARATOR_NAMES.get(sep, repr(sep))}; if numbers "
             "use it as a thousands separator or decimal mark, put them in quotes or choose "
             "another delimiter."
         )
-    if padded:
+    if padded and sep:  # in a spreadsheet, empty cells at a row's end are just empty
         notes.append(f"{padded} short row(s) were padded with missing values.")
     return out

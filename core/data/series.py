@@ -21,7 +21,7 @@ from core.data.base import (
     _unexpected,
 )
 from core.data.columns import _find_column, _target_values
-from core.data.readers import read_csv
+from core.data.readers import read_file
 from core.data.regular import (
     _check_usable,
     _fill_missing,
@@ -126,9 +126,10 @@ def load_series(
     decimal: str | None = None,
     encoding: str | None = None,
     missing: str = "interpolate",
+    sheet: str | None = None,
 ) -> Series:
-    """`read_csv` then `to_series`, for callers that need no look at the table in between."""
-    table = read_csv(source, sep=sep, decimal=decimal, encoding=encoding)
+    """`read_file` (a CSV or a workbook's sheet) then `to_series`, in one call."""
+    table = read_file(source, sheet=sheet, sep=sep, decimal=decimal, encoding=encoding)
     return to_series(table, target=target, date_col=date_col, missing=missing)
 
 

@@ -1,0 +1,57 @@
+"""`python -m core forecast --data FILE.xlsx [--sheet NAME]`: workbooks on the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+from tests.cli_helpers import assert_one_error_line
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def workbook(path: Path, length: int = 30) -> Path:
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active["A1"] = "read me"
+    sheet = book.create_sheet("Monthly")
+    sheet.append(["month", "sales"])
+    for i in range(length):
+        sheet.append([f"{2001 + i // 12}-{i % 12 + 1:02d}", 50 + i % 12])
+    book.save(path)
+    return path
+
+
+def test_help_names_the_sheet_option():
+    result = run_cli("forecast", "--help")
+    assert "--sheet" in result.stdout and ".xlsx" in result.stdout
+
+
+def test_the_chosen_sheet_is_read(tmp_path):
+    data = workbook(tmp_path / "sales.xlsx")
+    # 30 points cannot feed a window of 24: the message proves the sheet's column was read.
+    result = run_cli("forecast", "--data", str(data), "--sheet", "Monthly", "--window", "24",
+                     "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "30 points", "window of 24")
+
+
+def test_an_unknown_sheet_is_one_error_line(tmp_path):
+    data = workbook(tmp_path / "sales.xlsx")
+    result = run_cli("forecast", "--data", str(data), "--sheet", "Totals",
+                     "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "no sheet named 'Totals'", "'Notes', 'Monthly'")
+
+
+def test_a_renamed_png_is_one_error_line(tmp_path):
+    data = tmp_path / "chart.xlsx"
+    data.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    result = run_cli("forecast", "--data", str(data), "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "named like a workbook but is a PNG image")
