@@ -25,12 +25,14 @@ READY_KEY = "_fc_ready"  # the series and settings the Train button would use no
 def data_step(busy: bool) -> Series | None:
     file = controls.data_source(disabled=busy)
     if file is None:
-        st.info("Upload a CSV file, or choose a bundled sample above.")
+        st.info("Upload a CSV file or an Excel (.xlsx) or OpenDocument (.ods) workbook, or "
+                "choose a bundled sample above.")
         return None
-    options = controls.current_read_options()
+    sheet = controls.sheet_choice(file, loaders.workbook_sheets(file.data), disabled=busy)
+    options = controls.current_read_options(sheet)
     table = None
     try:
-        table = loaders.load_table(file.data, options)
+        table = loaders.load_table(file.data, options, file.name)
     except RNNLabError as error:
         st.error(f"**{file.name} cannot be read.** {error}")
     with st.expander("How the file is read", expanded=table is None):
@@ -40,7 +42,7 @@ def data_step(busy: bool) -> Series | None:
     choice = controls.series_options(table, file, disabled=busy)
     series = None
     try:
-        series = loaders.load_series(file.data, options, choice)
+        series = loaders.load_series(file.data, options, choice, file.name)
     except RNNLabError as error:
         st.error(f"**This column cannot be used as a series.** {error}")
     preview, plot = st.columns([1, 2])

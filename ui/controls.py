@@ -14,7 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import CELL_NAMES, CELLS, ForecastConfig
+from core.cells import cell_keys, cell_names
+from core.config import ForecastConfig
 from core.data import MISSING_POLICIES, Table
 from core.errors import RNNLabError
 from ui.loaders import SAMPLES, ReadOptions, SeriesOptions, fingerprint, sample_bytes
@@ -106,8 +107,8 @@ def data_source(disabled: bool = False) -> DataFile | None:
         key=SOURCE_KEY,
         horizontal=True,
         disabled=disabled,
-        help="Start with a bundled sample, or upload a CSV file with a time column and a column "
-        "of numbers.",
+        help="Start with a bundled sample, or upload a CSV file or workbook with a time column "
+        "and a column of numbers.",
         **PERSIST,
     )
     if source == SOURCES[0]:
@@ -123,13 +124,14 @@ def data_source(disabled: bool = False) -> DataFile | None:
         st.caption(SAMPLES[name].about)
         return DataFile(SAMPLES[name].file, sample_bytes(name))
     upload = st.file_uploader(
-        "CSV file",
-        type=["csv", "txt", "tsv"],
+        "CSV file or workbook",
+        type=["csv", "txt", "tsv", "xlsx", "xlsm", "ods"],
         key=UPLOAD_KEY,
         disabled=disabled,
         on_change=_remember_upload,
         help="One row per time step: a date (or year) column and a column of numbers. "
-        "Commas, semicolons or tabs between values, decimal points or commas: all are detected.",
+        "A CSV (commas, semicolons or tabs between values, decimal points or commas: all are "
+        "detected) or an Excel (.xlsx) or OpenDocument (.ods) workbook.",
     )
     if upload is not None:
         kept = DataFile(upload.name, upload.getvalue())
@@ -147,15 +149,35 @@ def _remember_upload() -> None:
         st.session_state.pop("_fc_upload_kept", None)
 
 
-def current_read_options() -> ReadOptions:
+def sheet_choice(file: DataFile, sheets: list[str], disabled: bool = False) -> str | None:
+    """The workbook's sheet to read (None: the first that holds a table); drawn for 2+ sheets."""
+    if len(sheets) < 2:
+        return None
+    sheet = st.selectbox(
+        "Sheet",
+        [AUTO, *sheets],
+        key=f"fc_sheet_{file.token}",
+        format_func=lambda name: "automatic: the first sheet with a table" if name == AUTO else name,
+        disabled=disabled,
+        help="The workbook has several sheets: choose the one that holds the table.",
+        **PERSIST,
+    )
+    return None if sheet == AUTO else sheet
+
+
+def current_read_options(sheet: str | None = None) -> ReadOptions:
     """The reading options as the widgets hold them now (needed before they are drawn)."""
     values = [st.session_state.get(key, AUTO) for key in ("fc_sep", "fc_decimal", "fc_encoding")]
     sep, decimal, encoding = (None if value == AUTO else value for value in values)
-    return ReadOptions(sep=sep, decimal=decimal, encoding=encoding)
+    return ReadOptions(sep=sep, decimal=decimal, encoding=encoding, sheet=sheet)
 
 
 def read_options(table: Table | None, disabled: bool = False) -> ReadOptions:
     """Delimiter, decimal mark and encoding: automatic (showing what was found) or chosen."""
+    if table is not None and table.sheet is not None:
+        st.caption(f"Read from sheet **{table.sheet}** of a workbook: cells keep their own "
+                   "numbers and dates, so no delimiter, decimal mark or encoding applies.")
+        return current_read_options(table.sheet)
     found = {"sep": None, "decimal": None, "encoding": None}
     if table is not None:
         found = {"sep": table.sep, "decimal": table.decimal, "encoding": table.encoding}
@@ -273,9 +295,9 @@ def forecast_settings(disabled: bool = False) -> ForecastConfig:
     with first:
         values["cell"] = st.radio(
             "Recurrent cell",
-            CELLS,
+            cell_keys(),
             key=KEYS["cell"],
-            format_func=CELL_NAMES.get,
+            format_func=cell_names().get,
             horizontal=True,
             disabled=disabled,
             help="GRU and LSTM have gates that let them remember long patterns; SimpleRNN is "

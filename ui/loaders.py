@@ -1,4 +1,4 @@
-"""Cached loaders of the bundled samples and of uploaded CSV files.
+"""Cached loaders of the bundled samples and of uploaded CSV files and workbooks.
 
 Both paths go through the same two cached functions keyed by the file's bytes and the reading
 options, so a rerun (every click) does not parse the file again. Errors are `InputError` /
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 from pathlib import Path
 
 import streamlit as st
 
-from core.data import Series, Table, read_csv, to_series
+from core.data import Series, Table, read_file, sheet_names, to_series
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 MAX_UPLOAD_BYTES = 20_000_000  # same as server.maxUploadSize in .streamlit/config.toml
@@ -57,11 +58,12 @@ SAMPLES = {
 
 @dataclasses.dataclass(frozen=True)
 class ReadOptions:
-    """How to read a CSV: None means "detect it"."""
+    """How to read a file: None means "detect it" (the sheet applies to workbooks only)."""
 
     sep: str | None = None
     decimal: str | None = None
     encoding: str | None = None
+    sheet: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,10 +91,14 @@ def fingerprint(data: bytes) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_table(data: bytes, options: ReadOptions) -> Table:
-    """`core.data.read_csv` on the file's bytes, cached by content and options."""
-    return read_csv(
-        data,
+def load_table(data: bytes, options: ReadOptions, name: str = "") -> Table:
+    """`core.data.read_file` on the file's bytes (a CSV or a workbook's sheet), cached by
+    content and options; `name` (the uploaded file's) is used in messages."""
+    source = io.BytesIO(data)
+    source.name = name
+    return read_file(
+        source if name else data,
+        sheet=options.sheet,
         sep=options.sep,
         decimal=options.decimal,
         encoding=options.encoding,
@@ -101,7 +107,13 @@ def load_table(data: bytes, options: ReadOptions) -> Table:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def load_series(data: bytes, options: ReadOptions, choice: SeriesOptions) -> Series:
+def workbook_sheets(data: bytes) -> list[str]:
+    """The sheet names of a workbook's bytes ([] for a CSV), cached."""
+    return sheet_names(data)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_series(data: bytes, options: ReadOptions, choice: SeriesOptions, name: str = "") -> Series:
     """The clean series of a file (read, then `core.data.to_series`), cached."""
-    table = load_table(data, options)
+    table = load_table(data, options, name)
     return to_series(table, target=choice.target, date_col=choice.date_col, missing=choice.missing)

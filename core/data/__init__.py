@@ -51,6 +51,7 @@ from core.data.series import (
     load_series,
     to_series,
 )
+from core.data.spreadsheets import sheet_names
 
 __all__ = [
     "MAX_ABS",
@@ -78,5 +79,6 @@ __all__ = [
     "read_csv",
     "read_file",
     "season_for",
+    "sheet_names",
     "to_series",
 ]

@@ -30,6 +30,7 @@ from core.data.times import _time_hint
 from core.errors import InputError
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+_ENGINES = {"xlsx": "openpyxl", "ods": "odf"}
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial 1 is 1900-01-01 (Excel's leap-year quirk)
 
 
@@ -37,6 +38,17 @@ def is_workbook(data: bytes, name: str | None = None) -> bool:
     """True for bytes that start like a zip (xlsx, ods) or a name that ends like a workbook."""
     named = bool(name) and str(name).lower().endswith((*WORKBOOK_SUFFIXES, ".xls"))
     return data.startswith(b"PK\x03\x04") or named
+
+
+def sheet_names(data: bytes) -> list[str]:
+    """The sheets of an .xlsx or .ods workbook's bytes, in order; [] for anything else."""
+    if not data.startswith(b"PK\x03\x04"):
+        return []
+    try:
+        kind = _workbook_kind(data, "The file")
+        return [str(name) for name in pd.ExcelFile(io.BytesIO(data), engine=_ENGINES[kind]).sheet_names]
+    except (InputError, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
 
 
 def read_spreadsheet(
@@ -52,7 +64,7 @@ def read_spreadsheet(
         InputError: no such sheet, an empty sheet, formulas without saved results...
     """
     kind = _workbook_kind(data, label)
-    engine = "openpyxl" if kind == "xlsx" else "odf"
+    engine = _ENGINES[kind]
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine=engine)
         names = [str(name) for name in book.sheet_names]
