@@ -49,6 +49,7 @@ import numpy as np
 from core.config import NextWordConfig
 from core.errors import ConfigError, InputError, JobStopped, TrainingError
 from core.jobs import JobContext
+from core.modelfile import ModelFileError, load_model_file, save_model_file
 from core.ngram import KneserNey, score_distributions
 from core.text import (
     PAD_ID,
@@ -80,6 +81,8 @@ CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.json"
 WEIGHTS_FILE = "weights.npz"  # plain arrays: a weights file can never carry code
 COUNTS_FILE = "counts.npz"  # the training ids the counts are rebuilt from, and the mix shares
+MODEL_FILE = "model.rnnlab"  # the signed model file (core.modelfile): the one that is loaded
+MODEL_KIND = "nextword"
 METRICS_FILE = "metrics.json"
 
 
@@ -581,10 +584,81 @@ class NextWordModel:
 
     # -- saving
 
-    def save(self, directory: str | Path) -> Path:
-        """Write config.json, vocabulary.json, weights.npz (and counts.npz) into `directory`."""
+    def to_model_file(self, path: str | Path | None = None,
+                      trained_on: dict[str, Any] | None = None) -> bytes:
+        """The model as an RNN Lab model file (`core.modelfile`, kind "nextword"); its bytes.
+
+        `trained_on` (plain JSON: the text's name, its word count, the held-out scores) is kept
+        in the file so that whoever loads it can say what the model learnt from.
+        """
+        arrays = {f"weight_{i:03d}": np.asarray(weight, dtype="float32")
+                  for i, weight in enumerate(self.model_.get_weights())}
+        arrays.update(
+            ngram_ids=np.asarray(self.ngram_ids_, dtype="int32"),
+            mix_shares=np.asarray(self.mix_weights_, dtype="float64"),
+            unknown_rates=np.asarray(self.unknown_rates_, dtype="float64"),
+        )
+        description = {"config": self.config.to_dict(), "vocabulary": self.vocab_.words[2:],
+                       "trained_on": trained_on or {}}
+        return save_model_file(MODEL_KIND, description, arrays, path)
+
+    @classmethod
+    def from_model_file(cls, source: bytes | str | Path | Any) -> NextWordModel:
+        """Rebuild a model from an RNN Lab model file: the network comes from our own code, the
+        file only gives checked numbers and settings. Sets `trained_on_` and `created_` too.
+
+        Raises:
+            InputError: not a next-word model file of this server, or damaged.
+        """
+        loaded = load_model_file(source, kind=MODEL_KIND)
+        try:
+            config = NextWordConfig.from_dict(loaded.field("config", dict))
+        except ConfigError as error:
+            raise ModelFileError(
+                f"This model's settings do not fit this version of RNN Lab ({error}). "
+                "Train it again."
+            ) from error
+        words = loaded.field("vocabulary", list)
+        try:
+            if not all(isinstance(word, str) for word in words) or len(set(words)) != len(words):
+                raise ValueError("not a list of different words")
+            vocab = Vocabulary(words)
+        except ValueError as error:
+            raise ModelFileError("This model file's vocabulary is damaged. Train the model "
+                                 "again.") from error
+        model = cls(config)
+        model.vocab_ = vocab
+        model.model_ = build_network(config, len(vocab))
+        shapes = [tuple(weight.shape) for weight in model.model_.weights]
+        weights = [loaded.array(f"weight_{i:03d}", "float32", shape)
+                   for i, shape in enumerate(shapes)]
+        if (sum(name.startswith("weight_") for name in loaded.arrays) != len(shapes)
+                or not all(np.isfinite(weight).all() for weight in weights)):
+            raise ModelFileError("The weights in this model file do not fit its settings and "
+                                 "vocabulary. Train the model again.")
+        model.model_.set_weights(weights)
+        ids = loaded.array("ngram_ids", "int32", (None,))
+        shares = loaded.array("mix_shares", "float64", (MIX_SHARES,))
+        unknown = loaded.array("unknown_rates", "float64", (2,))
+        if (len(ids) < 1 or ids.min() < 0 or ids.max() >= len(vocab)
+                or not all(np.all((array >= 0) & (array <= 1)) for array in (shares, unknown))):
+            raise ModelFileError("The word counts in this model file do not fit its vocabulary. "
+                                 "Train the model again.")
+        model.ngram_ids_ = ids
+        model.mix_weights_ = shares
+        model.unknown_rates_ = (float(unknown[0]), float(unknown[1]))
+        model.ngram_ = KneserNey(MIX_ORDER).fit(ids, len(vocab)) if config.mix_counts else None
+        model.pairs_ = pair_counts(ids)
+        model.trained_on_ = loaded.field("trained_on", dict)
+        model.created_ = loaded.created
+        return model
+
+    def save(self, directory: str | Path, trained_on: dict[str, Any] | None = None) -> Path:
+        """Write model.rnnlab (what `load` reads) and, to read or reuse elsewhere, config.json,
+        vocabulary.json, weights.npz and counts.npz into `directory`."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        self.to_model_file(directory / MODEL_FILE, trained_on)
         (directory / CONFIG_FILE).write_text(self.config.to_json(), encoding="utf-8")
         (directory / VOCABULARY_FILE).write_text(self.vocab_.to_json(), encoding="utf-8")
         with (directory / WEIGHTS_FILE).open("wb") as handle:
@@ -596,62 +670,23 @@ class NextWordModel:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> NextWordModel:
-        """Rebuild a saved model: the network comes from our own code, the file only gives numbers.
+    def load(cls, path: str | Path) -> NextWordModel:
+        """Load a model file, or the folder `python -m core nextword --out DIR` wrote (its
+        model.rnnlab).
 
         Raises:
-            InputError: the folder is missing files or they are damaged.
+            InputError: no model file there, or one that is refused (see `from_model_file`).
         """
-        directory = Path(directory)
-        missing = [
-            name for name in (CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE, COUNTS_FILE)
-            if not (directory / name).is_file()
-        ]
-        if missing:
-            raise InputError(
-                f"{str(directory)!r} is not a saved next-word model (missing {', '.join(missing)}). "
-                "Point to the folder written by `python -m core nextword --out DIR`."
-            )
-        model = cls(NextWordConfig.from_json((directory / CONFIG_FILE).read_text(encoding="utf-8")))
-        model.vocab_ = Vocabulary.from_json((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        model.model_ = build_network(model.config, len(model.vocab_))
-        damaged = InputError(
-            f"The weights in {str(directory)!r} do not fit its settings and vocabulary. "
-            "Use a model folder saved by RNN Lab, unchanged."
-        )
-        expected = [tuple(weight.shape) for weight in model.model_.weights]
-        try:
-            with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as archive:
-                weights = [archive[f"arr_{i}"] for i in range(len(archive.files))]
-        except (ValueError, OSError, KeyError) as error:
-            raise damaged from error
-        if [tuple(weight.shape) for weight in weights] != expected or not all(
-            weight.dtype.kind == "f" and np.isfinite(weight).all() for weight in weights
-        ):
-            raise damaged
-        model.model_.set_weights(weights)
-        model._load_counts(directory / COUNTS_FILE, damaged)
-        return model
-
-    def _load_counts(self, path: Path, damaged: InputError) -> None:
-        """Check the saved training ids, mix shares and unknown-word rates; rebuild the counts."""
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                ids, shares, unknown = archive["ids"], archive["shares"], archive["unknown"]
-        except (ValueError, OSError, KeyError) as error:
-            raise damaged from error
-        if (ids.ndim != 1 or ids.dtype.kind not in "iu" or len(ids) < 1
-                or ids.min() < 0 or ids.max() >= len(self.vocab_)
-                or shares.shape != (MIX_SHARES,) or unknown.shape != (2,)
-                or not all(array.dtype.kind == "f" and np.all((array >= 0) & (array <= 1))
-                           for array in (shares, unknown))):
-            raise damaged
-        self.ngram_ids_ = ids.astype("int32")
-        self.mix_weights_ = shares.astype("float64")
-        self.unknown_rates_ = tuple(float(rate) for rate in unknown)
-        self.ngram_ = (KneserNey(MIX_ORDER).fit(self.ngram_ids_, len(self.vocab_))
-                       if self.config.mix_counts else None)
-        self.pairs_ = pair_counts(self.ngram_ids_)
+        path = Path(path)
+        if path.is_dir():
+            if not (path / MODEL_FILE).is_file():
+                raise InputError(
+                    f"{str(path)!r} is not a saved next-word model (it has no {MODEL_FILE}). "
+                    "Point to the folder written by `python -m core nextword --out DIR`, or to "
+                    f"a {MODEL_FILE} file."
+                )
+            path = path / MODEL_FILE
+        return cls.from_model_file(path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -701,17 +736,25 @@ def figures_won(scores: dict, baseline: dict) -> int:
                 scores["perplexity"] < baseline["perplexity"]))
 
 
-def save_run(directory: str | Path, model: NextWordModel, metrics: dict) -> Path:
-    directory = model.save(directory)
+def save_run(directory: str | Path, model: NextWordModel, metrics: dict,
+             trained_on: dict[str, Any] | None = None) -> Path:
+    """The model folder (`NextWordModel.save`) plus metrics.json."""
+    directory = model.save(directory, {**(trained_on or {}), **_scores_summary(metrics)})
     (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return directory
+
+
+def _scores_summary(metrics: dict) -> dict[str, Any]:
+    """What a loaded model file says about how well the model did on its held-out words."""
+    keys = ("model", "vocab_size", "train_words", "test_words", "top1", "top5", "perplexity")
+    return {key: metrics[key] for key in keys if key in metrics}
 
 
 def nextword_task(payload: dict, context: JobContext) -> dict:
     """Job: payload {"text" or "path", "name", "config": dict, "out": folder or None}.
 
-    Returns {"model_dir", "metrics", "history", "notes"}; the model folder holds everything that
-    `NextWordModel.load` needs, plus metrics.json.
+    Returns {"model_dir", "model_file", "metrics", "history", "notes"}; the model folder holds
+    model.rnnlab (what `NextWordModel.load` reads), the readable parts and metrics.json.
     """
     config = NextWordConfig.from_dict(payload.get("config", {}))
     if payload.get("text") is not None:
@@ -725,9 +768,11 @@ def nextword_task(payload: dict, context: JobContext) -> dict:
     tokens, notes = corpus_tokens(corpus, config.keep_punctuation)
     set_seed(config.seed)  # after the checks: a bad file is refused before TensorFlow loads
     model, metrics = train_and_evaluate(tokens, config, context)
-    directory = save_run(payload.get("out") or context.workdir / "model", model, metrics)
+    directory = save_run(payload.get("out") or context.workdir / "model", model, metrics,
+                         {"name": corpus.name, "words": len(tokens)})
     return {
         "model_dir": str(directory),
+        "model_file": str(directory / MODEL_FILE),
         "metrics": metrics,
         "history": model.history_,
         "notes": notes,

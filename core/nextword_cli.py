@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.config import CELLS, NextWordConfig
+from core.cells import cell_keys
+from core.config import NextWordConfig
 from core.errors import InputError
 
 
@@ -16,13 +17,14 @@ def add_nextword_commands(subparsers) -> None:
         "nextword",
         help="train a next-word model on a .txt file and score it against a Kneser-Ney trigram",
         description="Train a word-level RNN language model on a text file. The last 10%% of the "
-        "words are held out; DIR receives the model, its vocabulary, config.json and "
+        "words are held out; DIR receives the model file model.rnnlab (what `suggest` and the "
+        "next-word page load), config.json, vocabulary.json, the weights as plain arrays and "
         "metrics.json (top-1/top-5 accuracy and perplexity, with the n-gram baseline's).",
     )
     defaults = NextWordConfig()
     train.add_argument("--data", required=True, type=Path, metavar="FILE.txt",
                        help="a plain-text file (UTF-8, UTF-16 or Latin-1)")
-    train.add_argument("--cell", choices=CELLS, help=f"recurrent cell (default {defaults.cell})")
+    train.add_argument("--cell", choices=cell_keys(), help=f"recurrent cell (default {defaults.cell})")
     train.add_argument("--context", type=int,
                        help=f"words of context per prediction (default {defaults.context})")
     train.add_argument("--epochs", type=int,
@@ -31,7 +33,8 @@ def add_nextword_commands(subparsers) -> None:
     train.add_argument("--config", type=Path, metavar="SETTINGS.json",
                        help="settings JSON saved by RNN Lab; the options above override it")
     train.add_argument("--out", required=True, type=Path, metavar="DIR",
-                       help="folder for the model, vocabulary, config.json and metrics.json")
+                       help="folder for model.rnnlab, config.json, vocabulary.json and "
+                       "metrics.json")
     train.add_argument("--quiet", action="store_true", help="do not print one line per epoch")
     train.set_defaults(run=run_nextword)
 
@@ -40,8 +43,9 @@ def add_nextword_commands(subparsers) -> None:
         help="print the most likely next words after a prompt, as JSON",
         description="Print a JSON list of {word, probability}, most likely first.",
     )
-    suggest.add_argument("--model", required=True, type=Path, metavar="DIR",
-                         help="a folder written by `python -m core nextword --out DIR`")
+    suggest.add_argument("--model", required=True, type=Path, metavar="FILE_OR_DIR",
+                         help="a model file (model.rnnlab, also downloaded from the next-word "
+                         "page) or the folder written by `python -m core nextword --out DIR`")
     suggest.add_argument("--prompt", required=True, help="the words typed so far")
     suggest.add_argument("-k", "--top-k", dest="top_k", type=int, default=5,
                          help="how many suggestions (default 5)")

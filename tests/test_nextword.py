@@ -8,6 +8,7 @@ import pytest
 from core.config import NextWordConfig
 from core.errors import ConfigError, InputError
 from core.jobs import JobContext, JobState, run_inline
+from core.modelfile import load_model_file, save_model_file
 from core.nextword import (
     TASK,
     NextWordModel,
@@ -105,9 +106,17 @@ def test_renormalise_drops_the_padding_column():
 
 
 def test_loading_a_folder_that_is_not_a_model_says_what_is_missing(tmp_path):
-    with pytest.raises(InputError, match="missing config.json, vocabulary.json, weights.npz, "
-                       "counts.npz"):
+    with pytest.raises(InputError, match="has no model.rnnlab"):
         NextWordModel.load(tmp_path)
+    with pytest.raises(InputError, match="There is no model file"):
+        NextWordModel.load(tmp_path / "absent.rnnlab")
+
+
+def test_a_model_file_of_another_kind_is_refused(tmp_path):
+    path = tmp_path / "forecast.rnnlab"
+    save_model_file("forecast", {}, {"w": np.zeros(2, "float32")}, path)
+    with pytest.raises(InputError, match="This is a forecast model file; this needs a nextword"):
+        NextWordModel.load(path)
 
 
 # -- real training, kept tiny -------------------------------------------------------------------
@@ -158,13 +167,20 @@ def test_generation_is_deterministic_under_a_seed_and_greedy_when_cold(seed_mode
 
 @pytest.mark.slow
 def test_a_saved_model_predicts_the_same_after_loading(seed_model, tmp_path):
-    seed_model.save(tmp_path / "model")
+    seed_model.save(tmp_path / "model", trained_on={"name": "seed_sentences.txt", "words": 18})
     loaded = NextWordModel.load(tmp_path / "model")
     assert loaded.config == seed_model.config
     assert loaded.vocab_.words == seed_model.vocab_.words
-    np.testing.assert_allclose(
-        loaded.predict_proba("i enjoy"), seed_model.predict_proba("i enjoy"), rtol=1e-5
-    )
+    assert loaded.trained_on_ == {"name": "seed_sentences.txt", "words": 18}
+    assert loaded.created_.endswith("Z")
+    for prompt in ("i enjoy", "i love", ""):
+        np.testing.assert_allclose(loaded.predict_proba(prompt), seed_model.predict_proba(prompt),
+                                   rtol=0, atol=1e-6)
+    # the file alone, from bytes (an upload), gives the same model
+    again = NextWordModel.from_model_file(seed_model.to_model_file())
+    np.testing.assert_allclose(again.predict_proba("i enjoy"), seed_model.predict_proba("i enjoy"),
+                               rtol=0, atol=1e-6)
+    assert again.suggest("i love", 3) == loaded.suggest("i love", 3)
 
 
 @pytest.mark.slow
@@ -187,9 +203,14 @@ def test_the_task_writes_a_model_folder_with_metrics(tmp_path):
     result = run_inline(TASK, payload, JobContext(tmp_path))
     folder = Path(result["model_dir"])
     assert sorted(p.name for p in folder.iterdir()) == [
-        "config.json", "counts.npz", "metrics.json", "vocabulary.json", "weights.npz"
+        "config.json", "counts.npz", "metrics.json", "model.rnnlab", "vocabulary.json",
+        "weights.npz"
     ]
+    assert result["model_file"] == str(folder / "model.rnnlab")
     assert result["metrics"]["epochs_run"] == 3 == len(result["history"])
+    trained_on = NextWordModel.load(result["model_file"]).trained_on_
+    assert trained_on["name"] == "seed" and trained_on["words"] == len(tokenize(SEED_TEXT * 3))
+    assert trained_on["top1"] == result["metrics"]["top1"]
 
 
 @pytest.mark.slow
@@ -211,16 +232,27 @@ def test_a_task_with_bad_settings_fails_with_a_plain_message(job_manager):
     assert "must be one of lstm, gru, rnn" in snapshot.message
 
 
+def _resigned(data: bytes, **arrays) -> bytes:
+    """The model file with some arrays replaced, signed again as an insider could."""
+    loaded = load_model_file(data)
+    return save_model_file(loaded.kind, loaded.description, {**loaded.arrays, **arrays})
+
+
 @pytest.mark.slow
 def test_damaged_weights_are_refused_with_a_plain_message(seed_model, tmp_path):
+    data = seed_model.to_model_file()
+    weight = load_model_file(data).arrays["weight_000"]
+    with pytest.raises(InputError, match="weight_000' is float32 of shape"):
+        NextWordModel.from_model_file(_resigned(data, weight_000=weight[:3]))
+    with pytest.raises(InputError, match="do not fit"):
+        NextWordModel.from_model_file(_resigned(data, weight_999=weight))
+    with pytest.raises(InputError, match="do not fit"):
+        NextWordModel.from_model_file(_resigned(data, weight_000=weight * np.nan))
+    with pytest.raises(InputError, match="float32"):
+        NextWordModel.from_model_file(_resigned(data, weight_000=weight.astype("float64")))
     folder = seed_model.save(tmp_path / "model")
-    weights = dict(np.load(folder / "weights.npz"))
-    weights["arr_0"] = weights["arr_0"][:3]
-    np.savez(folder / "weights.npz", **weights)
-    with pytest.raises(InputError, match="do not fit"):
-        NextWordModel.load(folder)
-    (folder / "weights.npz").write_bytes(b"not a numpy file")
-    with pytest.raises(InputError, match="do not fit"):
+    (folder / "model.rnnlab").write_bytes(data[:-100])
+    with pytest.raises(InputError, match="not a complete zip"):
         NextWordModel.load(folder)
 
 
@@ -241,7 +273,7 @@ def test_an_ensemble_averages_its_members_and_survives_saving(tmp_path):
     assert model.predict_proba("i love").sum() == pytest.approx(1.0)
     loaded = NextWordModel.load(model.save(tmp_path / "ensemble"))
     np.testing.assert_allclose(loaded.predict_proba("i love"), model.predict_proba("i love"),
-                               rtol=1e-5)
+                               rtol=0, atol=1e-6)
 
 
 # -- the mix of the network and the counts ------------------------------------------------------
@@ -292,22 +324,26 @@ def test_a_mixed_model_predicts_the_same_after_loading(mixed_model, tmp_path):
     np.testing.assert_array_equal(loaded.mix_weights_, model.mix_weights_)
     for prompt in ("the children", "once upon a", ""):
         np.testing.assert_allclose(loaded.predict_proba(prompt), model.predict_proba(prompt),
-                                   rtol=1e-5)
+                                   rtol=0, atol=1e-6)
 
 
 @pytest.mark.slow
-def test_missing_or_damaged_counts_are_refused_with_a_plain_message(mixed_model, tmp_path):
+def test_missing_or_damaged_counts_are_refused_with_a_plain_message(mixed_model):
     model, _ = mixed_model
-    folder = model.save(tmp_path / "mixed")
-    counts = dict(np.load(folder / "counts.npz"))
-    for name, damaged in (("ids", counts["ids"] + len(model.vocab_)),
-                          ("shares", counts["shares"] * 3), ("unknown", np.array([0.5]))):
-        np.savez(folder / "counts.npz", **{**counts, name: damaged})
-        with pytest.raises(InputError, match="do not fit"):
-            NextWordModel.load(folder)
-    (folder / "counts.npz").unlink()
-    with pytest.raises(InputError, match="missing counts.npz"):
-        NextWordModel.load(folder)
+    data = model.to_model_file()
+    arrays = load_model_file(data).arrays
+    for name, damaged, words in (
+        ("ngram_ids", arrays["ngram_ids"] + len(model.vocab_), "do not fit"),
+        ("mix_shares", arrays["mix_shares"] * 3, "do not fit"),
+        ("unknown_rates", np.array([0.5]), "shape"),
+        ("ngram_ids", arrays["ngram_ids"].astype("int64"), "int32"),
+    ):
+        with pytest.raises(InputError, match=words):
+            NextWordModel.from_model_file(_resigned(data, **{name: damaged}))
+    loaded = load_model_file(data)
+    without = {name: array for name, array in loaded.arrays.items() if name != "mix_shares"}
+    with pytest.raises(InputError, match="no array 'mix_shares'"):
+        NextWordModel.from_model_file(save_model_file("nextword", loaded.description, without))
 
 
 @pytest.mark.slow

@@ -32,7 +32,8 @@ def test_nextword_then_suggest_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(path.name for path in out.iterdir()) == [
-        "config.json", "counts.npz", "metrics.json", "vocabulary.json", "weights.npz"
+        "config.json", "counts.npz", "metrics.json", "model.rnnlab", "vocabulary.json",
+        "weights.npz"
     ]
     metrics = json.loads((out / "metrics.json").read_text())
     for key in ("cell", "vocab_size", "train_words", "test_words", "seconds", "epochs_run",
@@ -54,6 +55,19 @@ def test_nextword_then_suggest_end_to_end(tmp_path):
     probabilities = [item["probability"] for item in suggestions]
     assert probabilities == sorted(probabilities, reverse=True)
     assert 0 < sum(probabilities) <= 1 + 1e-6
+    # the model file alone, moved elsewhere, gives the same suggestions
+    moved = tmp_path / "elsewhere" / "reader.rnnlab"
+    moved.parent.mkdir()
+    moved.write_bytes((out / "model.rnnlab").read_bytes())
+    from_file = run_cli("suggest", "--model", str(moved), "--prompt", "I love", "-k", "3")
+    assert from_file.returncode == 0, from_file.stderr
+    assert json.loads(from_file.stdout) == suggestions
+    # an edited file: one error line, exit code 2
+    data = bytearray(moved.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    moved.write_bytes(bytes(data))
+    assert_one_error_line(run_cli("suggest", "--model", str(moved), "--prompt", "I"),
+                          "model file")
 
 
 @pytest.mark.parametrize(
@@ -88,8 +102,31 @@ def test_nextword_reports_a_missing_file_and_bad_options(tmp_path):
 
 def test_suggest_refuses_a_folder_that_is_not_a_model(tmp_path):
     assert_one_error_line(
-        run_cli("suggest", "--model", str(tmp_path), "--prompt", "hello"), "missing config.json"
+        run_cli("suggest", "--model", str(tmp_path), "--prompt", "hello"), "has no model.rnnlab"
     )
+
+
+def test_suggest_refuses_keras_foreign_and_missing_files_with_one_error_line(tmp_path):
+    import io
+    import zipfile
+
+    keras_like = io.BytesIO()
+    with zipfile.ZipFile(keras_like, "w") as archive:
+        for name in ("metadata.json", "config.json", "model.weights.h5"):
+            archive.writestr(name, b"{}")
+    cases = {
+        "model.keras": (keras_like.getvalue(), "This is a Keras .keras file"),
+        "model.rnnlab": (keras_like.getvalue(), "This is a Keras .keras file"),  # by content
+        "model.h5": (b"\x89HDF\r\n\x1a\n" + bytes(100), "Keras .h5"),
+        "random.rnnlab": (bytes(range(256)) * 4, "not an RNN Lab model file"),
+    }
+    for name, (content, fragment) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        assert_one_error_line(
+            run_cli("suggest", "--model", str(tmp_path / name), "--prompt", "hi"), fragment)
+    assert_one_error_line(
+        run_cli("suggest", "--model", str(tmp_path / "absent.rnnlab"), "--prompt", "hi"),
+        "There is no model file")
 
 
 def test_help_lists_both_commands():
