@@ -20,6 +20,7 @@ from core.errors import RNNLabError
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("core.forecasting_cli", "add_forecast_command"),
     ("core.nextword_cli", "add_nextword_commands"),
+    ("core.jobs.redis_backend", "add_worker_command"),
 )
 
 EXIT_BAD_INPUT = 2

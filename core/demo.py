@@ -46,3 +46,21 @@ def sleep_task(payload: dict, context: JobContext) -> dict:
 
         os._exit(3)
     return {"pid": __import__("os").getpid()}
+
+
+def stubborn_task(payload: dict, context: JobContext) -> dict:
+    """Reports epochs but never reads the stop flag: only a hard kill ends it early."""
+    epochs = payload.get("epochs", 100)
+    context.set_total(epochs)
+    for epoch in range(epochs):
+        time.sleep(payload.get("seconds", 0.1))
+        context.report({"epoch": epoch + 1, "loss": 1.0})
+    return {"epochs": epochs}
+
+
+def files_task(payload: dict, context: JobContext) -> dict:
+    """Writes a file into the job's folder and returns its path (results that name files)."""
+    path = context.workdir / "model.txt"
+    path.write_text(payload.get("text", "weights"))
+    context.say("Saved.")
+    return {"model_path": str(path)}

@@ -140,7 +140,10 @@ OUT_OF_MEMORY = (
 def crashed_message(exit_code: int | None = None) -> str:
     """What a user reads when the process running their job died."""
     if exit_code in (-9, 137):
-        return OUT_OF_MEMORY + " (The training process was killed; it may have run out of memory.)"
+        return (
+            "The training process was killed (often because the machine ran out of memory). "
+            "Try again; with a large file or model, use smaller settings."
+        )
     code = f" (exit code {exit_code})" if exit_code is not None else ""
     return (
         f"The training process stopped unexpectedly{code}. Try again; with a large file or "
@@ -226,6 +229,7 @@ class Job:
         self._finished: float | None = None
         self._stop_requested = False
         self.error_details: str | None = None
+        self.worker_pid: int | None = None  # the process running it, once it runs
 
     # -- reading (backends override `_refresh`, `_queue_position` and `_estimate_wait`)
 

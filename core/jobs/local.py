@@ -120,7 +120,6 @@ class LocalJob(Job):
         self._payload = payload
         self._result: Any = None
         self._done = threading.Event()
-        self._pid: int | None = None
         self._stop_deadline: float | None = None
         self._forced = False
 
@@ -347,7 +346,7 @@ class LocalJobManager(JobManager):
                 if job is None or job.state.finished:
                     continue
                 if kind == "started":
-                    job._pid = data["pid"]
+                    job.worker_pid = data["pid"]
                 else:
                     job._update(kind, data)
 
@@ -377,12 +376,12 @@ class LocalJobManager(JobManager):
 
     def _force_stop_if_late(self, slot: _Slot) -> None:
         job = slot.job
-        if job is None or job._stop_deadline is None or job._forced or job._pid is None:
+        if job is None or job._stop_deadline is None or job._forced or job.worker_pid is None:
             return
         if time.monotonic() >= job._stop_deadline:
             job._forced = True
             with contextlib.suppress(ProcessLookupError):
-                os.kill(job._pid, signal.SIGKILL)
+                os.kill(job.worker_pid, signal.SIGKILL)
 
     def _on_done(self, slot: _Slot, job: LocalJob, future: concurrent.futures.Future) -> None:
         with self._lock:
