@@ -25,21 +25,37 @@ def free_port() -> int:
 class RedisServer:
     """redis-server on a free port in a temp folder, with a password (as off one machine)."""
 
-    def __init__(self, folder: Path, password: str = "test-password"):
+    def __init__(self, folder: Path, password: str = "test-password", tls: bool = False):
         if shutil.which("redis-server") is None:
             pytest.fail("redis-server is not installed: apt-get install -y redis-server")
         self.folder = folder
         self.port = free_port()
         self.password = password
+        self.tls = tls
         self.process: subprocess.Popen | None = None
+        if tls:
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                 "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem"),
+                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                check=True, capture_output=True,
+            )
 
     @property
     def url(self) -> str:
+        if self.tls:  # the client checks the server's certificate against our own CA file
+            return (f"rediss://:{self.password}@localhost:{self.port}/0"
+                    f"?ssl_ca_certs={self.folder / 'cert.pem'}")
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self, *extra: str) -> RedisServer:
+        ports = ["--port", str(self.port)]
+        if self.tls:
+            ports = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file",
+                     str(self.folder / "cert.pem"), "--tls-key-file",
+                     str(self.folder / "key.pem"), "--tls-auth-clients", "no"]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
+            ["redis-server", *ports, "--bind", "127.0.0.1", "--dir",
              str(self.folder), "--save", "", "--appendonly", "no", "--requirepass",
              self.password, *extra],
             stdout=(self.folder / "redis.log").open("a"), stderr=subprocess.STDOUT,

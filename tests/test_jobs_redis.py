@@ -65,6 +65,21 @@ def test_redis_down_says_the_queue_is_unavailable_and_recovers_when_it_is_back(s
     assert after.wait(60).state is JobState.DONE
 
 
+def test_a_job_runs_over_tls_with_a_password(tmp_path):
+    server = RedisServer(tmp_path, tls=True).start()
+    worker = Worker(server.url, tmp_path / "worker.log", "--workers", "1", "--no-warm")
+    try:
+        assert server.url.startswith("rediss://:test-password@")
+        app = RedisJobManager(server.url)
+        wait_for_workers(app, 1)
+        job = app.submit("core.demo:files_task", {"text": "over TLS"})
+        assert job.wait(60).state is JobState.DONE
+        assert open(job.result["model_path"]).read() == "over TLS"
+    finally:
+        worker.stop()
+        server.stop()
+
+
 @pytest.mark.parametrize("url", ["http://localhost:6379", "localhost:6379", ""])
 def test_a_url_that_is_not_redis_says_what_one_looks_like(url):
     with pytest.raises(ConfigError, match="redis://HOST:6379/0"):
