@@ -8,9 +8,7 @@ panel and then loads the saved model to suggest and generate words.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,10 @@ import streamlit as st
 
 from core.config import CELL_NAMES, CELLS, NextWordConfig
 from core.errors import RNNLabError
-from core.nextword import TASK, NextWordModel, describe_corpus, figures_won
+from core.nextword import MODEL_FILE, TASK, NextWordModel, describe_corpus, figures_won
 from core.text import MAX_BYTES, UNK_ID, corpus_tokens, decode_text
 from ui.jobs import current_job, finished_run, is_busy, start_job, training_panel
+from ui.model_files import model_upload, trained_summary
 from ui.state import init
 
 JOB_KEY = "nextword"
@@ -258,7 +257,34 @@ def load_model(model_dir: str) -> NextWordModel:
     return NextWordModel.load(model_dir)
 
 
+@st.cache_resource(show_spinner="Checking and loading the model file...", max_entries=4)
+def load_model_file(data: bytes) -> NextWordModel:
+    return NextWordModel.from_model_file(data)
+
+
+def saved_model_step() -> bool:
+    """Suggest and write with a model file saved earlier, without training; True when shown."""
+    with st.expander("Use a model file saved earlier (.rnnlab)"):
+        upload = model_upload("nw_model_file")
+    if upload is None:
+        return False
+    try:
+        model = load_model_file(upload.getvalue())
+    except RNNLabError as error:
+        st.error(f"**This model file cannot be used.** {error}")
+        return False
+    st.success(f"Using the uploaded model file: no training needed. "
+               f"{trained_summary(model.trained_on_, model.created_)}")
+    st.subheader("Suggest the next word")
+    suggest_view(model)
+    st.subheader("Write on")
+    generate_view(model)
+    return True
+
+
 def results_step(config: NextWordConfig | None) -> None:
+    if saved_model_step():
+        return
     finished = finished_run(
         JOB_KEY,
         RUN_KEY,
@@ -436,18 +462,14 @@ def _spaced(prompt: str, words):
 
 
 def downloads(result: dict, config: NextWordConfig, key: str) -> None:
-    folder = Path(result["model_dir"])
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            if path.is_file():
-                archive.write(path, arcname=f"nextword_model/{path.name}")
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(
-        "Model and vocabulary (.zip)", buffer.getvalue(), file_name="nextword_model.zip",
-        mime="application/zip", key=f"nw-zip-{key}",
-        help="The weights, vocabulary, settings and scores. Unzip it and run "
-        "`python -m core suggest --model nextword_model --prompt \"...\"`.",
+        "Model file (.rnnlab)", Path(result["model_dir"], MODEL_FILE).read_bytes(),
+        file_name=f"nextword-{config.cell}.rnnlab", mime="application/octet-stream",
+        key=f"nw-model-{key}",
+        help="The trained model, its vocabulary and what it was trained on, signed by this "
+        "server. Upload it under 'Use a model file saved earlier' to use it again without "
+        "training, or run `python -m core suggest --model FILE --prompt \"...\"`.",
     )
     right.download_button(
         "Settings (.json)", config.to_json(), file_name="nextword_settings.json",

@@ -118,3 +118,101 @@ def test_training_then_suggest_generate_and_download_on_tiny_settings():
     written = " ".join(texts(at.markdown))
     assert "I love" in written
     assert at.session_state["_nw_config"].units == 8
+
+
+def _untrained_model_file(trained_on: dict) -> tuple[bytes, object]:
+    """A model file of a small untrained network (random weights): quick, and just as checkable."""
+    import numpy as np
+
+    from core.nextword import MIX_SHARES, NextWordModel, build_network, pair_counts
+    from core.text import Vocabulary, tokenize
+
+    tokens = tokenize("i love deep learning . i love machine learning . rnns read words .")
+    vocab = Vocabulary.build(tokens, min_count=1)
+    model = NextWordModel(NextWordConfig(context=3, embedding_dim=4, units=4, ensemble=1,
+                                         mix_counts=False))
+    model.vocab_, model.model_ = vocab, build_network(model.config, len(vocab))
+    model.ngram_ids_, model.ngram_ = vocab.encode(tokens), None
+    model.pairs_ = pair_counts(model.ngram_ids_)
+    model.mix_weights_, model.unknown_rates_ = np.ones(MIX_SHARES), (0.05, 0.1)
+    return model.to_model_file(trained_on=trained_on), model
+
+
+def _suggested_words(at) -> list[str]:
+    chart = next(chart for chart in at.get("plotly_chart")
+                 if "nw-suggestions" in chart.proto.id)
+    return json.loads(chart.proto.spec)["data"][0]["y"]
+
+
+def test_an_uploaded_model_file_suggests_without_training_and_says_what_it_learnt():
+    data, model = _untrained_model_file({"name": "my_[notes]*.txt", "words": 1234, "top1": 0.25,
+                                         "top5": 0.5})
+    at = page(PAGE)
+    at.file_uploader(key="nw_model_file").set_value(("model.rnnlab", data, "application/zip"))
+    at.run()
+    assert not at.exception and not at.error
+    said = " ".join(texts(at.success))
+    assert "no training needed" in said and "1,234 words" in said and "UTC" in said
+    assert r"my\_\[notes\]\*\.txt" in said  # a file name cannot inject markdown
+    assert job_of(at, "nextword") is None  # nothing was trained
+    at.text_input(key="nw_prompt").set_value("i love").run()
+    assert not at.exception
+    expected = [item["word"] for item in model.suggest("i love", top_k=5)]
+    assert _suggested_words(at) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"PK\x03\x04 truncated", "not an RNN Lab model file"),
+        (b"\x89HDF\r\n\x1a\n" + bytes(64), "Keras .h5"),
+    ],
+)
+def test_a_foreign_model_file_is_refused_on_the_page(content, fragment):
+    at = page(PAGE)
+    at.file_uploader(key="nw_model_file").set_value(("model.rnnlab", content, "application/zip"))
+    at.run()
+    assert not at.exception
+    assert fragment in " ".join(texts(at.error))
+    assert not at.success
+
+
+def test_a_model_file_signed_elsewhere_is_refused_on_the_page():
+    import numpy as np
+
+    from core.modelfile import save_model_file
+
+    data = save_model_file("nextword", {}, {"w": np.zeros(1, "float32")},
+                           secret=b"another-server-secret-0123456789")
+    at = page(PAGE)
+    at.file_uploader(key="nw_model_file").set_value(("model.rnnlab", data, "application/zip"))
+    at.run()
+    assert not at.exception
+    assert "not made by this RNN Lab server" in " ".join(texts(at.error))
+
+
+@pytest.mark.slow
+def test_a_trained_models_file_brings_the_same_suggestions_to_a_fresh_session():
+    at = page(PAGE)
+    at.selectbox(key="nw_sample").set_value("seed_sentences.txt")
+    for key, value in {"nw_units": 8, "nw_embedding_dim": 8, "nw_epochs": 2, "nw_min_count": 1,
+                       "nw_context": 3}.items():
+        at.number_input(key=key).set_value(value)
+    at.run()
+    at.button(key="nw_train").click().run()
+    run_until_finished(at, "nextword", timeout=300)
+    job = job_of(at, "nextword")
+    assert job.state is JobState.DONE, job.snapshot().message
+    at.text_input(key="nw_prompt").set_value("I love").run()
+    trained = _suggested_words(at)
+
+    from pathlib import Path
+
+    data = Path(job.result["model_file"]).read_bytes()  # what the download button offers
+    fresh = page(PAGE)
+    fresh.file_uploader(key="nw_model_file").set_value(("m.rnnlab", data, "application/zip"))
+    fresh.run()
+    fresh.text_input(key="nw_prompt").set_value("I love").run()
+    assert not fresh.exception and not fresh.error
+    assert "seed_sentences\\.txt" in " ".join(texts(fresh.success))
+    assert _suggested_words(fresh) == trained
