@@ -96,6 +96,14 @@ def test_a_session_sees_only_its_own_jobs(manager):
     assert manager.jobs("owner-nobody") == []
 
 
+def test_a_job_keeps_the_tag_and_note_its_page_gave_it(manager):
+    job = manager.submit("core.demo:sleep_task", {"epochs": 1}, owner="n1", tag="forecast",
+                         note={"config": {"cell": "lstm"}})
+    assert job.wait(60).state is JobState.DONE
+    [found] = manager.jobs("n1")
+    assert (found.tag, found.note) == ("forecast", {"config": {"cell": "lstm"}})
+
+
 def test_queued_jobs_know_their_place_can_jump_the_line_and_be_cancelled(manager):
     busy = [manager.submit("core.demo:sleep_task", LONG, owner="q-a") for _ in range(2)]
     for job in busy:

@@ -26,13 +26,14 @@ def server(tmp_path):
 def test_a_job_goes_on_and_its_result_is_read_after_the_app_restarts(server):
     app = RedisJobManager(server.url)
     wait_for_workers(app, 1)
-    job = app.submit("core.demo:sleep_task", {"epochs": 30, "seconds": 0.05}, owner="token-a")
+    job = app.submit("core.demo:sleep_task", {"epochs": 30, "seconds": 0.05}, owner="token-a",
+                     tag="forecast", note={"series": "sales.csv"})
     app.shutdown()  # the app process goes away mid-job
 
     restarted = JobManager(redis_url=server.url)  # a new app process, same Redis
     assert isinstance(restarted, RedisJobManager)
     [found] = restarted.jobs("token-a")
-    assert found.id == job.id
+    assert (found.id, found.tag, found.note) == (job.id, "forecast", {"series": "sales.csv"})
     snapshot = found.wait(60)
     assert snapshot.state is JobState.DONE
     assert [log["epoch"] for log in snapshot.logs] == list(range(1, 31))

@@ -215,10 +215,11 @@ class Job:
 
     Backends fill the fields through `_update` (local) or by reading them back (Redis)."""
 
-    def __init__(self, job_id: str, task: str, owner: str):
+    def __init__(self, job_id: str, task: str, owner: str, tag: str = ""):
         self.id = job_id
         self.task = task
         self.owner = owner
+        self.tag = tag  # what the submitter calls it ("forecast"): a reloaded page finds it again
         self.workdir = jobs_root() / job_id
         self._state = JobState.QUEUED
         self._epochs = 0
@@ -288,6 +289,11 @@ class Job:
     def result(self) -> Any:
         raise NotImplementedError
 
+    @property
+    def note(self) -> Any:
+        """What the submitter kept with the job (the page's record of the run), or None."""
+        return None
+
     def _update(self, kind: str, data: dict) -> None:
         """Apply one progress message ("total", "epoch", "message") or outcome."""
         if kind == "total":
@@ -331,11 +337,23 @@ class JobManager:
                 from core.jobs.local import LocalJobManager as cls
         return object.__new__(cls)
 
-    def submit(self, task: str, payload: Any, owner: str = "", *, first: bool = False) -> Job:
+    def submit(
+        self,
+        task: str,
+        payload: Any,
+        owner: str = "",
+        *,
+        first: bool = False,
+        tag: str = "",
+        note: Any = None,
+    ) -> Job:
         """Queue `task(payload, context)`; returns its handle at once.
 
         Args:
+            owner: who may find the job again (a session's token).
             first: put the job at the head of the queue (the teacher's session).
+            tag: the submitter's name for it ("forecast"), kept with the job.
+            note: any small picklable record the submitter wants back with the job.
 
         Raises:
             QueueFull: too many jobs are waiting already.

@@ -112,8 +112,10 @@ class _SpawnContext(multiprocessing.context.SpawnContext):
 
 
 class LocalJob(Job):
-    def __init__(self, manager: LocalJobManager, job_id: str, task: str, payload: Any, owner: str):
-        super().__init__(job_id, task, owner)
+    def __init__(self, manager: LocalJobManager, job_id: str, task: str, payload: Any, owner: str,
+                 tag: str = "", note: Any = None):
+        super().__init__(job_id, task, owner, tag)
+        self._note = note
         self._manager = manager
         self.workdir = manager.root / job_id
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -140,6 +142,10 @@ class LocalJob(Job):
     @property
     def result(self) -> Any:
         return self._result
+
+    @property
+    def note(self) -> Any:
+        return self._note
 
     def wait(self, timeout: float | None = None):
         self._done.wait(timeout)
@@ -211,14 +217,15 @@ class LocalJobManager(JobManager):
 
     # -- public API
 
-    def submit(self, task: str, payload: Any, owner: str = "", *, first: bool = False) -> LocalJob:
+    def submit(self, task: str, payload: Any, owner: str = "", *, first: bool = False,
+               tag: str = "", note: Any = None) -> LocalJob:
         self._check_task(task)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the job manager is shut down")
             if len(self._queue) >= self.max_queued:
                 raise QueueFull(self._full_message(self.max_queued))
-            job = LocalJob(self, f"j{secrets.token_hex(8)}", task, payload, owner)
+            job = LocalJob(self, f"j{secrets.token_hex(8)}", task, payload, owner, tag, note)
             self._jobs[job.id] = job
             if first:
                 self._queue.appendleft(job)

@@ -353,8 +353,11 @@ def _reachable(url: str):
 
 
 class RedisJob(Job):
-    def __init__(self, manager: RedisJobManager, job_id: str, task: str = "", owner: str = ""):
-        super().__init__(job_id, task, owner)
+    def __init__(self, manager: RedisJobManager, job_id: str, task: str = "", owner: str = "",
+                 tag: str = ""):
+        super().__init__(job_id, task, owner, tag)
+        self._note: Any = None
+        self._note_loaded = False
         self._manager = manager
         self._last_entry = "-"
         self._refreshed = 0.0
@@ -395,6 +398,7 @@ class RedisJob(Job):
                 self._epochs = data["epochs"]
         self.task = fields.get("task", self.task)
         self.owner = fields.get("owner", self.owner)
+        self.tag = fields.get("tag", self.tag)
         self._state = JobState(fields.get("state", "queued"))
         self._epochs = int(fields.get("epochs") or self._epochs)
         self._message = fields.get("message", self._message)
@@ -440,6 +444,15 @@ class RedisJob(Job):
         self._result_loaded = True
         return self._result
 
+    @property
+    def note(self) -> Any:
+        if not self._note_loaded:
+            with _reachable(self._manager.url):
+                blob = self._manager._redis.get(f"{_job_key(self.id)}:note")
+            self._note = pickle.loads(blob) if blob is not None else None
+            self._note_loaded = True
+        return self._note
+
     def stop(self) -> None:
         connection = self._manager._redis
         key = _job_key(self.id)
@@ -482,7 +495,8 @@ class RedisJobManager(JobManager):
         self._queue = rq.Queue(QUEUE_NAME, connection=self._redis)
         self._handles: dict[str, RedisJob] = {}
 
-    def submit(self, task: str, payload: Any, owner: str = "", *, first: bool = False) -> RedisJob:
+    def submit(self, task: str, payload: Any, owner: str = "", *, first: bool = False,
+               tag: str = "", note: Any = None) -> RedisJob:
         self._check_task(task)
         job_id = f"j{secrets.token_hex(8)}"
         key = _job_key(job_id)
@@ -491,10 +505,12 @@ class RedisJobManager(JobManager):
                 raise QueueFull(self._full_message(self.max_queued))
             pipe = self._redis.pipeline()
             pipe.hset(key, mapping={
-                "task": task, "owner": owner, "state": JobState.QUEUED.value,
+                "task": task, "owner": owner, "tag": tag, "state": JobState.QUEUED.value,
                 "submitted": time.time(), "message": "Waiting for a free worker...",
             })
             pipe.expire(key, self.ttl)
+            if note is not None:
+                pipe.set(f"{key}:note", pickle.dumps(note), ex=self.ttl)
             if owner:
                 pipe.sadd(_owner_key(owner), job_id)
                 pipe.expire(_owner_key(owner), self.ttl)
@@ -504,7 +520,8 @@ class RedisJobManager(JobManager):
                 job_id=job_id, job_timeout=self.job_timeout, result_ttl=0,
                 failure_ttl=self.ttl, at_front=first, description=f"RNN Lab {task}",
             )
-        job = RedisJob(self, job_id, task, owner)
+        job = RedisJob(self, job_id, task, owner, tag)
+        job._note, job._note_loaded = note, True
         self._handles[job_id] = job
         return job
 
@@ -534,7 +551,9 @@ class RedisJobManager(JobManager):
             job.stop()
         key = _job_key(job.id)
         with _reachable(self.url):
-            self._redis.delete(key, *(key + s for s in (":progress", ":stop", ":result", ":files")))
+            self._redis.delete(
+                key, *(key + s for s in (":progress", ":stop", ":result", ":files", ":note"))
+            )
             if job.owner:
                 self._redis.srem(_owner_key(job.owner), job.id)
         self._handles.pop(job.id, None)
