@@ -39,6 +39,8 @@ from core.data.base import (
     ValueTooLargeError,
     WideTableError,
 )
+from core.data.columns import find_id_columns
+from core.data.panel import Panel, load_panel, to_panel
 from core.data.readers import (
     read_csv,
     read_file,
@@ -68,6 +70,7 @@ __all__ = [
     "HeaderOnlyError",
     "MalformedFileError",
     "NonNumericError",
+    "Panel",
     "Series",
     "Table",
     "TooFewRowsError",
@@ -75,10 +78,13 @@ __all__ = [
     "ValueTooLargeError",
     "WideTableError",
     "describe",
+    "find_id_columns",
+    "load_panel",
     "load_series",
     "read_csv",
     "read_file",
     "season_for",
     "sheet_names",
+    "to_panel",
     "to_series",
 ]

@@ -92,6 +92,8 @@ class Table:
     # The cells exactly as read (strings, index = line number in the file), so that `to_series`
     # can name bad values and their rows. Not part of the public contract.
     _raw: pd.DataFrame | None = dataclasses.field(default=None, repr=False)
+    # Set when the default value column is a guess among several: the UI asks the user.
+    target_question: str | None = None
     # For a workbook: the sheet read and every sheet's name (a CSV has none).
     sheet: str | None = None
     sheets: tuple[str, ...] = ()

@@ -10,23 +10,74 @@ import pandas as pd
 from core.data.base import (
     ColumnNotFoundError,
     NonNumericError,
+    Table,
     WideTableError,
     _names,
     _sample_values,
 )
 from core.data.numbers import _MISSING_TOKENS, _to_numbers
-from core.data.times import _CLOCK, _FIRST_YEAR, _LAST_YEAR, _parse_times
+from core.data.times import _CLOCK, _FIRST_YEAR, _LAST_YEAR, _parse_times, _time_values
+from core.errors import InputError
 
 
 def _numeric_candidates(
     raw: pd.DataFrame, numbers: dict[str, np.ndarray], date_candidates: list[str]
 ) -> list[str]:
-    """Number columns usable as a target: real measurements first, id-like columns last."""
+    """Number columns usable as a target: things one forecasts (sales, demand) first, then other
+    measurements, then columns that look like inputs (temperature, price), id-like columns last."""
     usable = [c for c in raw.columns if c in numbers and c not in date_candidates]
     usable = [c for c in usable if np.isfinite(numbers[c]).sum() >= 2]
     first = raw.columns[0]
     ids = [c for c in usable if _id_like(c, numbers[c], first=c == first)]
-    return [c for c in usable if c not in ids] + ids
+    values = sorted((c for c in usable if c not in ids), key=_role)  # stable: file order within
+    return values + ids
+
+
+# Words in the names of columns one usually forecasts, and of columns that usually help to
+# forecast another one (explanatory columns, covariates).
+_TARGET_WORDS = {
+    "sales", "demand", "load", "consumption", "visitors", "passengers", "orders", "revenue",
+    "turnover", "volume", "count", "counts", "value", "y", "target", "units", "sold", "traffic",
+    "arrivals", "production", "output", "calls", "admissions", "bookings", "quantity", "qty",
+}
+_INPUT_WORDS = {
+    "temperature", "temp", "tmax", "tmin", "tavg", "price", "prices", "cost", "costs", "rain",
+    "rainfall", "precipitation", "humidity", "wind", "holiday", "holidays", "promo", "promotion",
+    "promotions", "discount", "advertising", "ads", "marketing", "weather", "event", "events",
+    "covariate", "exog", "exogenous", "fuel", "oil", "gdp", "cpi", "inflation", "sunshine",
+    "snow", "pressure", "dew", "weekday", "weekend", "dow", "campaign", "budget", "spend",
+}
+
+
+def _role(name: str) -> int:
+    """0 for a column one forecasts (by its name), 2 for one that looks like an input, else 1."""
+    words = _words(str(name))
+    if words & _TARGET_WORDS:
+        return 0
+    if words & _INPUT_WORDS:
+        return 2
+    return 1
+
+
+def _target_question(candidates: list[str]) -> str | None:
+    """A question for the user when the default value column is a guess; None when it is clear."""
+    if len(candidates) < 2:
+        return None
+    roles = [_role(c) for c in candidates]
+    first = candidates[0]
+    if roles[0] == 2:
+        return (
+            f"Every column of numbers ({_names(candidates)}) looks like an input (a temperature, "
+            f"a price...) rather than something to forecast; '{first}' was taken. Choose the "
+            "value column."
+        )
+    alike = [c for c, role in zip(candidates, roles, strict=True) if role == roles[0]]
+    if len(alike) < 2:
+        return None
+    return (
+        f"Columns {_names(alike)} could each be the one to forecast; '{first}' was taken. "
+        "Choose the value column, or forecast each column as a series of its own."
+    )
 
 
 _ID_NAMES = {"id", "index", "idx", "no", "nr", "row", "rownum", "key", "#", "n", "num", "number",
@@ -323,3 +374,77 @@ def _target_values(raw: pd.DataFrame, target: str, decimal: str, notes: list[str
             f"treated as missing: {sample} (line(s) {', '.join(map(str, rows))})."
         )
     return numbers
+
+
+# ----------------------------------------------------------------------------- many series
+
+# Words in the names of columns that tell series apart in a long table.
+_SERIES_WORDS = {
+    "id", "store", "shop", "product", "item", "sku", "series", "region", "country", "site",
+    "station", "sensor", "customer", "category", "code", "key", "group", "branch", "city",
+    "state", "location", "name", "unique", "meter", "building", "department", "dept", "family",
+}
+
+
+def find_id_columns(
+    table: Table, target: str | None = None, date_col: str | None = None
+) -> list[str]:
+    """The column(s) that tell apart several series in a long table (date, store, sales), or [].
+
+    Only a table whose times repeat has ids. A column qualifies when it holds text (or whole
+    numbers under a name such as "store" or "product_id"), takes far fewer values than there are
+    rows, and makes the times repeat less; columns are added (store, then product) until each
+    (id, time) pair is unique or no column helps any more.
+    """
+    raw = table._raw if table._raw is not None else table.frame.astype(str)
+    if date_col is None:
+        date_col = next((c for c in table.date_candidates if c != target), None)
+    if date_col is None or date_col not in raw.columns:
+        return []
+    try:
+        times = _time_values(raw, date_col, table.decimal, [])
+    except InputError:
+        return []
+    known = np.asarray(times.notna())
+    if known.sum() < 4:
+        return []
+    frame = pd.DataFrame({"time": np.asarray(times)[known]})
+    if not frame["time"].duplicated().any():
+        return []
+    rows = int(known.sum())
+    candidates: dict[str, np.ndarray] = {}
+    for column in raw.columns:
+        if column in (date_col, target) or column in table.date_candidates:
+            continue
+        cells = raw[column].astype(str).str.strip()[known]
+        if cells.str.lower().isin(_MISSING_TOKENS).mean() > 0.1:
+            continue
+        unique = cells.nunique()
+        if unique < 2 or unique > max(2, rows // 3):
+            continue
+        numbers, _, bad = _to_numbers(cells, table.decimal)
+        text = bad.mean() > 0.5
+        named = bool(_words(str(column)) & _SERIES_WORDS)
+        whole = not text and bool(np.all(numbers[np.isfinite(numbers)] % 1 == 0))
+        if text or (named and whole):
+            candidates[column] = cells.to_numpy()
+    chosen: list[str] = []
+    duplicates = int(frame["time"].duplicated().sum())
+    while duplicates and len(chosen) < 3:
+        best = None
+        for column in candidates:
+            if column in chosen:
+                continue
+            keys = frame.copy()
+            for i, name in enumerate([*chosen, column]):
+                keys[f"id{i}"] = candidates[name]
+            left = int(keys.duplicated().sum())
+            if left < duplicates and (best is None or left < best[1]):
+                best = (column, left)
+        if best is None:
+            break
+        chosen.append(best[0])
+        duplicates = best[1]
+    if chosen and duplicates > 0.2 * rows:
+        return []  # the ids found explain little: not a long table after all
+    return chosen

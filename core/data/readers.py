@@ -29,9 +29,11 @@ from core.data.base import (
 from core.data.columns import (
     _combine_date_and_clock,
     _combine_year_and_period,
+    _id_like,
     _numeric_candidates,
     _refuse_partial_wide,
     _reshape_wide,
+    _target_question,
 )
 from core.data.numbers import _detect_decimal, _typed_frame
 from core.data.times import _date_candidates
@@ -168,6 +170,9 @@ def _table(
         numeric_candidates=numeric_candidates,
         notes=notes,
         _raw=raw,
+        target_question=_target_question(
+            [c for c in numeric_candidates if not _id_like(c, numbers[c], c == raw.columns[0])]
+        ),
         sheet=sheet,
         sheets=sheets,
     )

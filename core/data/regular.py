@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import Tick
 
 from core.data.base import (
     MAX_ABS,
@@ -16,6 +17,7 @@ from core.data.base import (
     TooFewRowsError,
     ValueTooLargeError,
 )
+from core.errors import ConfigError
 
 
 def season_for(freq: str | None) -> int:
@@ -70,21 +72,35 @@ def _freq_words(freq: str | None) -> str:
     return words if offset.n == 1 else f"every {offset.n} ({freq})"
 
 
-def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | None, np.ndarray]:
+def _regularise(
+    points: pd.Series, notes: list[str], freq: str | None = None
+) -> tuple[pd.Series, str | None, np.ndarray]:
     """Sort, align to a regular grid, average duplicates, reindex.
 
-    Returns the points, the frequency (None when irregular) and a mask of the grid positions
-    that had no row in the file (gaps).
+    `freq` (checked by `_check_freq`) overrides the detected frequency. Returns the points,
+    the frequency (None when irregular) and a mask of the grid positions that had no row in
+    the file (gaps).
     """
     if not points.index.is_monotonic_increasing:
         points = points.sort_index(kind="stable")
         notes.append("Rows were not in time order and were sorted by time.")
     times = pd.DatetimeIndex(points.index)
-    freq, aligned, how = _infer_grid(times)
+    chosen = freq is not None
+    if chosen:
+        aligned, how = _align_to(times, freq), f"the start of their {_period_word(freq)}"
+    else:
+        freq, aligned, how = _infer_grid(times)
     if aligned is not None and not aligned.equals(times):
         moved = int((aligned != times).sum())
         notes.append(f"{moved} time(s) were moved to {how}.")
         points = pd.Series(points.to_numpy(), index=aligned)
+    if points.index.has_duplicates and chosen:
+        count = int(points.index.duplicated().sum())
+        points = points.groupby(level=0, sort=True).mean()
+        notes.append(
+            f"With the frequency set to {_freq_words(freq)}, {count} value(s) shared a "
+            f"{_period_word(freq)} with another and were averaged."
+        )
     if points.index.has_duplicates:
         count = int(points.index.duplicated().sum())
         rows = len(points)
@@ -105,6 +121,12 @@ def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | N
             )
         return points, None, np.zeros(len(points), dtype=bool)
     grid = pd.date_range(points.index[0], points.index[-1], freq=freq)
+    if chosen and len(grid) > 2 * len(points) + 10:
+        raise ConfigError(
+            f"With the frequency set to {_freq_words(freq)}, {len(grid) - len(points):,} of the "
+            f"{len(grid):,} points of the time grid would be empty: the data is coarser than "
+            "that. Choose a coarser frequency, or leave it automatic."
+        )
     if len(grid) > 2 * len(points) + 10:
         notes.append(
             f"The data looks {_freq_words(freq)} but more than half of the time grid is missing, "
@@ -115,6 +137,53 @@ def _regularise(points: pd.Series, notes: list[str]) -> tuple[pd.Series, str | N
     if not grid.equals(points.index):
         points = points.reindex(grid)
     return points, freq, added
+
+
+FREQUENCIES = {
+    "h": "hourly", "D": "daily", "B": "business days (Mon-Fri)", "W": "weekly (weeks ending Sunday)",
+    "W-MON": "weekly (weeks starting Monday)", "MS": "monthly", "QS": "quarterly", "YS": "yearly",
+}
+_FREQ_ALIASES = {"M": "MS", "Q": "QS", "Y": "YS", "A": "YS", "AS": "YS", "H": "h", "T": "min",
+                 "S": "s", "hourly": "h", "daily": "D", "weekly": "W", "monthly": "MS",
+                 "quarterly": "QS", "yearly": "YS", "annual": "YS"}
+
+
+def _check_freq(freq: str | None) -> str | None:
+    """A frequency the user chose, as pandas names it ("QS-JAN"); None for automatic."""
+    if freq is None or not str(freq).strip() or str(freq).strip().lower() in ("auto", "automatic"):
+        return None
+    text = str(freq).strip()
+    text = _FREQ_ALIASES.get(text, _FREQ_ALIASES.get(text.lower(), text))
+    offset = _offset(text)
+    if offset is None or offset.n < 1:
+        raise ConfigError(
+            f"Unknown frequency {freq!r}. Use one of h (hourly), D (daily), B (business days), "
+            "W (weekly), MS (monthly), QS (quarterly) or YS (yearly), or leave it automatic."
+        )
+    return offset.freqstr
+
+
+def _period_word(freq: str) -> str:
+    base = freq.split("-")[0]
+    words = {"MS": "month", "ME": "month", "QS": "quarter", "QE": "quarter", "YS": "year",
+             "YE": "year", "W": "week", "D": "day", "B": "business day", "h": "hour",
+             "min": "minute", "s": "second"}
+    return words.get("".join(ch for ch in base if not ch.isdigit()), "period")
+
+
+def _align_to(times: pd.DatetimeIndex, freq: str) -> pd.DatetimeIndex:
+    """Each time moved to the start of its period on the grid of `freq`."""
+    offset = to_offset(freq)
+    base = offset.name.split("-")[0]
+    period = {"MS": "M", "ME": "M", "QS": "Q", "QE": "Q", "YS": "Y", "YE": "Y"}.get(base)
+    if period is not None and offset.n == 1:
+        periods = times.to_period(period)
+        if base.endswith("S"):
+            return periods.to_timestamp()
+        return periods.to_timestamp(how="end").normalize()
+    if isinstance(offset, Tick):
+        return times.floor(offset)
+    return pd.DatetimeIndex([offset.rollback(stamp) for stamp in times.normalize()])
 
 
 def _final_index(time: pd.Index, freq: str | None, date_col: str | None) -> pd.Index:
