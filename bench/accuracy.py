@@ -420,7 +420,9 @@ def _cell(value, digits: int) -> str:
 
 def markdown(rows: list[dict], names: list[str], header: str) -> str:
     columns = ("method", "scored", "failed", "gMASE", "sMAPE %", "cover 80", "cover 95",
-               "median s", "beat AutoETS", "chose")
+               "median s", "beat AutoETS")
+    chose = any(r.get("choice") for r in rows)  # only network methods say what they chose
+    columns += ("chose",) if chose else ()
     lines = [header, ""]
     sections = [(f, [r for r in rows if r["frequency"] == f]) for f in FREQUENCIES]
     sections.append(("overall", rows))
@@ -434,7 +436,7 @@ def markdown(rows: list[dict], names: list[str], header: str) -> str:
             lines.append("| " + " | ".join([
                 s["method"], str(s["scored"]), str(s["failed"]), _cell(s["gmase"], 3),
                 _cell(s["smape"], 2), _cell(s["cover80"], 3), _cell(s["cover95"], 3),
-                _cell(s["seconds"], 2), s["beat"], s["choices"]]) + " |")
+                _cell(s["seconds"], 2), s["beat"], *([s["choices"]] if chose else [])]) + " |")
         lines.append("")
     return "\n".join(lines)
 
