@@ -57,6 +57,16 @@ def add_forecast_command(subparsers) -> None:
         help="workbook sheet to read (default: the first sheet that holds a table)",
     )
     data.add_argument(
+        "--id-col", action="append", metavar="COL",
+        help="column telling several series apart in a long table (store, product...): repeat "
+        "the option or separate names with commas; every series is forecast",
+    )
+    data.add_argument(
+        "--freq", metavar="F",
+        help="frequency, to override the detected one: h, D, B, W, MS, QS or YS; times move to "
+        "the start of their period and values in the same period are averaged (default: detected)",
+    )
+    data.add_argument(
         "--target", metavar="COL",
         help="column to forecast (default: the first numeric column that is not the time)",
     )
@@ -131,6 +141,12 @@ def add_forecast_command(subparsers) -> None:
         "--out", required=True, metavar="DIR", help="folder for the results (created if needed)"
     )
     parser.set_defaults(run=run_forecast_command)
+
+
+def id_columns(args: argparse.Namespace) -> list[str] | None:
+    """The --id-col names (repeated or comma-separated), or None when none was given."""
+    names = [name.strip() for given in getattr(args, "id_col", None) or [] for name in given.split(",")]
+    return [name for name in names if name] or None
 
 
 def _number(group, flag: str, kind: type, text: str) -> None:

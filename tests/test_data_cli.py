@@ -55,3 +55,18 @@ def test_a_renamed_png_is_one_error_line(tmp_path):
     data.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     result = run_cli("forecast", "--data", str(data), "--out", str(tmp_path / "out"))
     assert_one_error_line(result, "named like a workbook but is a PNG image")
+
+
+def test_id_columns_repeat_or_split_on_commas():
+    import argparse
+
+    from core.forecasting_cli import id_columns
+
+    assert id_columns(argparse.Namespace(id_col=None)) is None
+    assert id_columns(argparse.Namespace(id_col=["store, product", "region"])) == [
+        "store", "product", "region"]
+
+
+def test_help_names_the_many_series_and_frequency_options():
+    result = run_cli("forecast", "--help")
+    assert "--id-col" in result.stdout and "--freq" in result.stdout

@@ -216,10 +216,16 @@ def load_series(
     encoding: str | None = None,
     missing: str = "interpolate",
     sheet: str | None = None,
+    freq: str | None = None,
+    series: str | None = None,
+    id_cols: list[str] | tuple[str, ...] | None = None,
 ) -> Series:
     """`read_file` (a CSV or a workbook's sheet) then `to_series`, in one call."""
     table = read_file(source, sheet=sheet, sep=sep, decimal=decimal, encoding=encoding)
-    return to_series(table, target=target, date_col=date_col, missing=missing)
+    return to_series(
+        table, target=target, date_col=date_col, missing=missing, freq=freq, series=series,
+        id_cols=id_cols,
+    )
 
 
 def describe(series: Series) -> dict[str, Any]:
