@@ -1,4 +1,5 @@
-"""`python -m core forecast ...`: train a forecaster on a CSV and write its results to a folder.
+"""`python -m core forecast|predict|backtest ...`: train a forecaster on a CSV and write its
+results to a folder; forecast again from a saved model file; score from several origins.
 
 Every option left out takes the same default as the forecast page: the `ForecastConfig`
 defaults, then `resolve_config` for the settings derived from the data (season, horizon,
@@ -10,8 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import CELLS, ForecastConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _DEFAULTS = ForecastConfig()
 
@@ -20,12 +25,15 @@ Train a SimpleRNN, LSTM or GRU forecaster on one column of a CSV file.
 
 The last HOLDOUT points are set aside: the model never sees them while training or validating,
 and forecasts all of them in one multi-step forecast from the end of the training part. Its
-errors (MAE, RMSE, sMAPE, MASE) are compared with the naive, seasonal-naive, drift and AutoETS
-baselines on the same points. Then the model forecasts HORIZON points past the end of the data.
+errors (MAE, RMSE, sMAPE, MASE) are compared with the naive, seasonal-naive, drift, AutoETS and
+AutoTheta baselines on the same points. Then the model forecasts HORIZON points past the end of
+the data. A series too short for a network gets the mean of AutoETS and AutoTheta, and says so.
 
-Writes to DIR: metrics.json (scores, settings, verdict), forecast.csv (time, actual, forecast,
-80% and 95% intervals; holdout rows, then future rows), history.csv (one row per epoch),
-config.json (every setting, resolved: a settings file the forecast page loads) and model.keras.
+Writes to DIR: metrics.json (scores, settings, what was chosen and why, verdict), forecast.csv
+(time, actual, forecast, 80% and 95% intervals, then each baseline's forecast as
+baseline_naive, ...; holdout rows, then future rows), history.csv (one row per epoch),
+config.json (every setting, resolved: a settings file the forecast page loads) and
+model.rnnlab (the model file `predict` uses).
 """
 
 _EPILOG = """\
@@ -47,6 +55,18 @@ def add_forecast_command(subparsers) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_data_options(parser)
+    _add_model_options(parser)
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for the results (created if needed)"
+    )
+    parser.set_defaults(run=run_forecast_command)
+    add_predict_command(subparsers)
+    add_backtest_command(subparsers)
+
+
+def _add_data_options(parser) -> None:
+    """The options that read the data (shared by forecast, predict and backtest)."""
     data = parser.add_argument_group("data")
     data.add_argument(
         "--data", required=True, metavar="FILE",
@@ -84,6 +104,9 @@ def add_forecast_command(subparsers) -> None:
         help="how gaps and missing values are filled (default: %(default)s)",
     )
 
+
+def _add_model_options(parser) -> None:
+    """The forecast and model options (shared by forecast and backtest)."""
     task = parser.add_argument_group("forecast")
     task.add_argument(
         "--horizon", type=int, metavar="H",
@@ -137,11 +160,6 @@ def add_forecast_command(subparsers) -> None:
     _number(model, "--ensemble", int, "networks trained with consecutive seeds and averaged")
     _number(model, "--seed", int, "random seed; the same seed and settings give the same run")
 
-    parser.add_argument(
-        "--out", required=True, metavar="DIR", help="folder for the results (created if needed)"
-    )
-    parser.set_defaults(run=run_forecast_command)
-
 
 def id_columns(args: argparse.Namespace) -> list[str] | None:
     """The --id-col names (repeated or comma-separated), or None when none was given."""
@@ -164,30 +182,21 @@ def config_from_args(args: argparse.Namespace) -> ForecastConfig:
     return ForecastConfig(**fields)
 
 
-def run_forecast_command(args: argparse.Namespace) -> int:
+def _load_series(args: argparse.Namespace, missing: str):
+    """The series the data options describe."""
     from core.data import load_series
-    from core.errors import InputError
-    from core.export import safe_csv
-    from core.forecasting import run_forecast, verdict
-    from core.jobs import JobContext
 
-    config = config_from_args(args)
     series = load_series(
         args.data, target=args.target, date_col=args.date_col, sep=args.sep,
-        decimal=args.decimal, encoding=args.encoding, missing=config.missing,
+        decimal=args.decimal, encoding=args.encoding, missing=missing,
         sheet=getattr(args, "sheet", None),
     )
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(
-            f"Cannot create the output folder '{out}' ({error.strerror}). Choose another --out."
-        ) from error
-    result = run_forecast(series, config, JobContext(out))
+    return series
 
-    metrics = result.metrics_json()
-    metrics["data"] = {
+
+def _data_info(args: argparse.Namespace, series) -> dict:
+    """What was read, for the JSON files."""
+    return {
         "file": str(Path(args.data).resolve()),
         "target": series.name,
         "date_col": series.date_col,
@@ -196,20 +205,304 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         "filled": int(series.filled),
         "notes": list(series.notes),
     }
+
+
+def _output_folder(path: str) -> Path:
+    from core.errors import InputError
+
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"Cannot create the output folder '{out}' ({error.strerror}). Choose another --out."
+        ) from error
+    return out
+
+
+def forecast_table(result) -> pd.DataFrame:
+    """forecast.csv: time, actual, forecast and its intervals, then each baseline's forecast
+    (`baseline_naive`, ...) and the network alone when it was mixed, holdout rows then future."""
+    frame = result.forecast.drop(columns="part").reset_index(drop=True)
+    baselines = result.baselines.reset_index(drop=True)
+    for name in baselines.columns:
+        if name not in ("time", "part"):
+            frame[f"baseline_{name}"] = baselines[name].to_numpy()
+    if result.network is not None:
+        frame["network"] = result.network["network"].to_numpy()
+    return frame
+
+
+def run_forecast_command(args: argparse.Namespace) -> int:
+    from core.export import safe_csv
+    from core.forecasting import run_forecast, verdict
+    from core.jobs import JobContext
+
+    config = config_from_args(args)
+    series = _load_series(args, config.missing)
+    out = _output_folder(args.out)
+    result = run_forecast(series, config, JobContext(out))
+
+    metrics = result.metrics_json()
+    metrics["data"] = _data_info(args, series)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    (out / "forecast.csv").write_text(safe_csv(result.forecast.drop(columns="part")))
+    (out / "forecast.csv").write_text(safe_csv(forecast_table(result)))
     history = _history_frame(result.history, ["epoch", "loss", "val_loss", "seconds"])
     (out / "history.csv").write_text(safe_csv(history))
     # Exactly a settings file: it loads on the forecast page and through ForecastConfig.from_json.
     (out / "config.json").write_text(result.config.to_json())
 
     model = result.metrics["model"]
-    print(f"{result.cell_name} on '{series.name}': MASE {model['mase']:.3f}, "
+    print(f"{result.model_label} on '{series.name}': MASE {model['mase']:.3f}, "
           f"sMAPE {model['smape']:.1f}%, {result.epochs_run} epochs, {result.seconds:.1f} s")
+    print(result.choice_text)
     print(verdict(result))
     for warning in result.warnings:
         print(f"warning: {warning}")
+    print(f"results in {out} (model file: {Path(result.model_path).name})")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# predict: a saved model forecasts from the end of a series
+
+
+_PREDICT_DESCRIPTION = """\
+Forecast from the end of a CSV with a model file written by `forecast` (model.rnnlab), without
+training again. The series must have the model's frequency (monthly data for a monthly model)
+and at least as many points as the model's window needs.
+
+Writes DIR/forecast.csv: time, forecast, lower_80, upper_80, lower_95, upper_95, one row per
+point after the data's last one.
+"""
+
+_PREDICT_EPILOG = """\
+example:
+  python -m core predict --model runs/airline/model.rnnlab \\
+      --data sample_data/air_passengers.csv --out runs/airline-next
+
+Bad input (unreadable file, damaged or foreign model file, another frequency...) prints one
+line starting with 'error:' and exits with code 2.
+"""
+
+
+def add_predict_command(subparsers) -> None:
+    """Register `predict` on the `python -m core` parser."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="forecast from the end of a CSV with a saved model file",
+        description=_PREDICT_DESCRIPTION,
+        epilog=_PREDICT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model", required=True, metavar="FILE",
+        help="model file written by forecast (model.rnnlab), or the folder that holds it",
+    )
+    _add_data_options(parser)
+    parser.add_argument(
+        "--horizon", type=int, metavar="H",
+        help="points to forecast past the end of the data (default: the model's horizon)",
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for forecast.csv (created if needed)"
+    )
+    parser.set_defaults(run=run_predict_command)
+
+
+def same_frequency(first: str | None, second: str | None) -> bool:
+    """Whether two pandas frequencies describe the same spacing ('MS' and 'ME' both monthly)."""
+    import pandas as pd
+
+    from core.forecast.rnn import frequency_kind
+
+    if first == second:
+        return True
+    if not first or not second:
+        return False
+    try:
+        if pd.tseries.frequencies.to_offset(first) == pd.tseries.frequencies.to_offset(second):
+            return True
+    except ValueError:
+        return False
+    kind = frequency_kind(first)
+    return kind != "unknown" and kind == frequency_kind(second)
+
+
+def predict_from_file(model_source, series, horizon: int | None = None):
+    """The `Forecast` of a saved model from the end of `series`.
+
+    Raises:
+        ModelFileError: the model file is damaged, foreign or of another kind.
+        InputError: the series has another frequency than the model's, is too short for its
+            window, or the horizon is out of range.
+    """
+    from core.errors import InputError
+    from core.forecast.rnn import RNNForecaster
+
+    model = RNNForecaster.load(model_source)
+    trained = model.data_.freq
+    received = getattr(series, "freq", None)
+    if not same_frequency(trained, received):
+        raise InputError(
+            f"The model was trained on {_frequency_words(trained)} data, but this series is "
+            f"{_frequency_words(received)}. Use a series with the model's frequency, or train a "
+            "model on this one."
+        )
+    low, high = ForecastConfig.RANGES["horizon"]
+    if horizon is not None and not low <= horizon <= high:
+        raise InputError(f"The horizon must be {low} to {high} points; received {horizon}.")
+    return model.predict(horizon, series=series)
+
+
+def _frequency_words(freq: str | None) -> str:
+    from core.forecast.rnn import frequency_kind
+
+    if not freq:
+        return "undated (no regular frequency)"
+    kind = frequency_kind(freq)
+    return f"{kind} ('{freq}')" if kind != "unknown" else f"'{freq}'"
+
+
+def _model_source(path: str) -> Path:
+    source = Path(path)
+    if source.is_dir() and (source / "model.rnnlab").is_file():
+        return source / "model.rnnlab"
+    return source
+
+
+def run_predict_command(args: argparse.Namespace) -> int:
+    from core.export import safe_csv
+
+    source = _model_source(args.model)
+    series = _load_series(args, args.missing)
+    forecast = predict_from_file(source, series, args.horizon)
+    out = _output_folder(args.out)
+    (out / "forecast.csv").write_text(safe_csv(forecast.to_frame()))
+    print(f"{len(forecast)} points forecast after {series.time[-1]} from '{series.name}' "
+          f"with {source}")
     print(f"results in {out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# backtest: the model and the baselines from several origins
+
+
+_BACKTEST_DESCRIPTION = """\
+Score the forecaster and the baselines from several origins (rolling-origin backtest).
+
+The last origin is HORIZON points before the end of the data, the others HORIZON points apart
+before it. At each origin every forecaster is fitted again on the data before it only and
+forecasts the next HORIZON points in one go; its errors (MAE, RMSE, sMAPE, MASE) are averaged
+over the folds. Takes the same data and model options as `forecast`.
+
+Writes DIR/backtest.json: each fold's origin, time range and scores, the mean scores per
+forecaster, and the best one by mean MASE.
+"""
+
+_BACKTEST_EPILOG = """\
+example:
+  python -m core backtest --data sample_data/air_passengers.csv --folds 3 \\
+      --horizon 12 --out runs/airline-backtest
+
+Bad input (too many folds for the series, unreadable file...) prints one line starting with
+'error:' and exits with code 2.
+"""
+
+
+def add_backtest_command(subparsers) -> None:
+    """Register `backtest` on the `python -m core` parser."""
+    parser = subparsers.add_parser(
+        "backtest",
+        help="score the forecaster and the baselines from several origins",
+        description=_BACKTEST_DESCRIPTION,
+        epilog=_BACKTEST_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_options(parser)
+    _add_model_options(parser)
+    parser.add_argument(
+        "--folds", type=int, default=3, metavar="K",
+        help="forecast origins, HORIZON points apart (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for backtest.json (created if needed)"
+    )
+    parser.set_defaults(run=run_backtest_command)
+
+
+MAX_FOLDS = 20
+
+
+def backtest_report(series, config: ForecastConfig, folds: int) -> dict:
+    """Rolling-origin scores of the network and the baselines, as plain JSON-ready values.
+
+    The horizon and the season are decided from the whole series as `forecast` decides them;
+    the window and the transform are left to each fold's fit (decided on its training part).
+
+    Raises:
+        InputError: too few or too many folds for the series.
+    """
+    from core.errors import InputError
+    from core.forecast.base import as_series
+    from core.forecast.baselines import make_baselines
+    from core.forecast.rnn import RNNForecaster
+    from core.forecasting import _json_safe, best_forecaster, resolve_config
+
+    if not 1 <= folds <= MAX_FOLDS:
+        raise InputError(f"--folds must be 1 to {MAX_FOLDS}; received {folds}.")
+    data = as_series(series)
+    resolved = resolve_config(series, config.replace(holdout=config.holdout or 1))
+    config = config.replace(horizon=resolved.horizon, season=resolved.season)
+    horizon, season = config.horizon, config.season
+    needed = horizon * folds + 4
+    if len(data) < needed:
+        raise InputError(
+            f"A backtest of {folds} folds of {horizon} steps needs at least {needed} points; "
+            f"the series has {len(data)}. Use fewer folds (--folds) or a shorter --horizon."
+        )
+    forecasters = [RNNForecaster(config), *make_baselines(season)]
+    runs = {("model" if f is forecasters[0] else f.name): f.backtest(data, folds, horizon)
+            for f in forecasters}
+    fold_rows = []
+    for index, fold in enumerate(runs["model"].folds):
+        fold_rows.append({
+            "origin": fold.origin,
+            "train_points": fold.origin,
+            "start": str(fold.time[0]),
+            "end": str(fold.time[-1]),
+            "scores": {name: run.folds[index].scores for name, run in runs.items()},
+        })
+    means = {name: run.mean_scores() for name, run in runs.items()}
+    best = best_forecaster({"model": means["model"],
+                            "baselines": {k: v for k, v in means.items() if k != "model"}})
+    return _json_safe({
+        "folds": fold_rows,
+        "mean": means,
+        "best": best,
+        "horizon": horizon,
+        "season": season,
+        "stride": horizon,
+        "model": RNNForecaster(config).label,
+        "config": config.to_dict(),
+    })
+
+
+def run_backtest_command(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    series = _load_series(args, config.missing)
+    report = backtest_report(series, config, args.folds)
+    report["data"] = _data_info(args, series)
+    out = _output_folder(args.out)
+    (out / "backtest.json").write_text(json.dumps(report, indent=2))
+    print(f"{len(report['folds'])} folds of {report['horizon']} steps on '{series.name}' "
+          "(mean MASE, lower is better):")
+    for name, scores in report["mean"].items():
+        label = report["model"] if name == "model" else name
+        mase = scores.get("mase")
+        print(f"  {label:<15} {'n/a' if mase is None else format(mase, '.3f')}")
+    print(f"best: {report['best']}; results in {out / 'backtest.json'}")
     return 0
 
 
