@@ -280,6 +280,8 @@ def _forecast(series, method, methods, use_cache, done) -> tuple[dict, float, bo
         parts = [_forecast(series, part, methods, use_cache, done) for part in COMBINATIONS[method]]
         result = (_average([p[0] for p in parts]), sum(p[1] for p in parts),
                   all(p[2] for p in parts))
+    elif _same_network(series, method, methods) in done:  # e.g. "GRU" while the default is GRU
+        result = done[_same_network(series, method, methods)]
     else:
         cacheable = method in BASELINES
         hit = _cached(series, method, season) if cacheable and use_cache else None
@@ -303,7 +305,23 @@ def _forecast(series, method, methods, use_cache, done) -> tuple[dict, float, bo
                 _store(series, method, season, forecast, seconds)
             result = (forecast, seconds, False)
     done[method] = result
+    twin = _same_network(series, method, methods)
+    if twin is not None:
+        done[twin] = result
     return result
+
+
+def _same_network(series: Series, method: str, methods: dict):
+    """The network method's full ForecastConfig (hashable), so that two names for one
+    configuration train once; None for other methods."""
+    function = methods.get(method)
+    if getattr(function, "func", None) is not _rnn:
+        return None
+    from core.config import ForecastConfig
+
+    season = season_used(series.train, series.season)
+    return ForecastConfig(horizon=series.horizon, season=season,
+                          **(function.keywords.get("overrides") or {}))
 
 
 def run_series(series: Series, names: list[str], methods: dict, use_cache: bool) -> list[dict]:
@@ -389,7 +407,7 @@ def summarise(rows: list[dict], names: list[str], reference: str = "AutoETS") ->
             "cover80": _pooled(ok, "cover80"),
             "cover95": _pooled(ok, "cover95"),
             "seconds": float(np.median([r["seconds"] for r in ok])) if ok else math.nan,
-            "beat": "-" if method == reference else f"{beat}/{compared}",
+            "beat": "-" if method == reference else f"{beat}/{compared}" if compared else "n/a",
             "choices": _choices(ok),
         })
     return summaries

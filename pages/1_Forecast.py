@@ -14,6 +14,7 @@ from core.errors import RNNLabError
 from core.forecasting import TASK, resolve_config
 from ui import controls, forecast_view, loaders
 from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
+from ui.series_controls import series_choice
 from ui.state import init
 
 JOB_KEY = "forecast"
@@ -40,6 +41,7 @@ def data_step(busy: bool) -> Series | None:
     if table is None:
         return None
     choice = controls.series_options(table, file, disabled=busy)
+    choice = series_choice(table, file, choice, disabled=busy)
     series = None
     try:
         series = loaders.load_series(file.data, options, choice, file.name)

@@ -69,3 +69,64 @@ def test_a_renamed_image_is_refused_in_plain_words():
     assert not at.exception
     errors = " ".join(texts(at.error))
     assert "'chart.xlsx' is named like a workbook but is a PNG image" in errors, errors
+
+
+def long_csv() -> bytes:
+    """3 stores of unequal length (A 40 days, B 30, C 5)."""
+    import pandas as pd
+
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    rows = [f"{d:%Y-%m-%d},A,{100 + i}" for i, d in enumerate(days)]
+    rows += [f"{d:%Y-%m-%d},B,{200 + 2 * i}" for i, d in enumerate(days[10:])]
+    rows += [f"{d:%Y-%m-%d},C,{7 + i}" for i, d in enumerate(days[:5])]
+    return ("date,store,sales\n" + "\n".join(rows)).encode()
+
+
+def series_key(at) -> str:
+    return next(k for k in at.session_state if str(k).startswith("fc_series_"))
+
+
+def test_a_long_file_asks_which_series_and_forecasts_the_one_chosen():
+    at = own_file("stores.csv", long_csv(), "text/csv")
+    assert not at.exception and not at.error, texts(at.error)
+    choice = at.selectbox(key=series_key(at))
+    assert choice.options == ["A", "B", "C"] and choice.value == "A"
+    assert "3 series in this file (column 'store')" in " ".join(texts(at.caption))
+    assert "40 points" in " ".join(texts(at.markdown))
+    choice.set_value("B").run()
+    assert "30 points" in " ".join(texts(at.markdown))
+    at.selectbox(key=series_key(at)).set_value("C").run()
+    errors = " ".join(texts(at.error))
+    assert "Column 'sales' of series 'C' gives only 5 usable value(s)" in errors, errors
+    assert at.button(key="train").disabled is True
+
+
+def test_the_frequency_can_be_overridden():
+    import pandas as pd
+
+    days = pd.date_range("2024-01-01", periods=140, freq="D")  # 20 weeks from a Monday
+    text = "date,visits\n" + "\n".join(f"{d:%Y-%m-%d},{i}" for i, d in enumerate(days))
+    at = own_file("visits.csv", text.encode(), "text/csv")
+    assert "140 points" in " ".join(texts(at.markdown))
+    key = next(k for k in at.session_state if str(k).startswith("fc_freq_"))
+    at.selectbox(key=key).set_value("W-MON").run()
+    assert not at.exception and not at.error, texts(at.error)
+    summary = " ".join(texts(at.markdown))
+    assert "20 points" in summary and "weekly" in summary, summary
+
+
+def test_an_input_looking_column_is_not_the_default_and_a_guess_is_asked_about():
+    import pandas as pd
+
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    demand = "date,temperature,demand\n" + "\n".join(
+        f"{d:%Y-%m-%d},{10 + i % 5},{100 + 3 * i}" for i, d in enumerate(days))
+    at = own_file("demand.csv", demand.encode(), "text/csv")
+    target = next(k for k in at.session_state if str(k).startswith("fc_target_"))
+    assert at.selectbox(key=target).value == "demand"
+    assert not any("Which column" in text for text in texts(at.info))
+    wide = "date,north,south\n" + "\n".join(
+        f"{d:%Y-%m-%d},{10 + i % 5},{100 + 3 * i}" for i, d in enumerate(days))
+    at = own_file("regions.csv", wide.encode(), "text/csv")
+    assert any("Columns 'north', 'south' could each be the one to forecast" in text
+               for text in texts(at.info)), texts(at.info)

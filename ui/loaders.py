@@ -14,7 +14,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.data import Series, Table, read_file, sheet_names, to_series
+from core.data import (
+    Panel,
+    Series,
+    Table,
+    find_id_columns,
+    read_file,
+    series_labels,
+    sheet_names,
+    to_panel,
+    to_series,
+)
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 MAX_UPLOAD_BYTES = 20_000_000  # same as server.maxUploadSize in .streamlit/config.toml
@@ -73,6 +83,9 @@ class SeriesOptions:
     target: str | None = None
     date_col: str | None = None
     missing: str = "interpolate"
+    freq: str | None = None  # a frequency alias overriding the detected one
+    series: str | None = None  # in a file of several series: the one to keep
+    id_cols: tuple[str, ...] | None = None  # the columns telling series apart (None: detect)
 
 
 def sample_bytes(name: str) -> bytes:
@@ -116,4 +129,25 @@ def workbook_sheets(data: bytes) -> list[str]:
 def load_series(data: bytes, options: ReadOptions, choice: SeriesOptions, name: str = "") -> Series:
     """The clean series of a file (read, then `core.data.to_series`), cached."""
     table = load_table(data, options, name)
-    return to_series(table, target=choice.target, date_col=choice.date_col, missing=choice.missing)
+    return to_series(
+        table, target=choice.target, date_col=choice.date_col, missing=choice.missing,
+        freq=choice.freq, series=choice.series, id_cols=choice.id_cols,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_panel(data: bytes, options: ReadOptions, choice: SeriesOptions, name: str = "") -> Panel:
+    """Every series of a file with several (a long or wide table), cached (`core.data.to_panel`)."""
+    table = load_table(data, options, name)
+    return to_panel(
+        table, target=choice.target, date_col=choice.date_col, id_cols=choice.id_cols,
+        missing=choice.missing, freq=choice.freq,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def find_series(data: bytes, options: ReadOptions, name: str = "") -> tuple[list[str], list[str]]:
+    """The id columns of a long table and its series' ids, in file order (([], []) for one)."""
+    table = load_table(data, options, name)
+    ids = find_id_columns(table)
+    return ids, series_labels(table, ids) if ids else []

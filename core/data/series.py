@@ -183,6 +183,19 @@ def _labels(raw: pd.DataFrame, ids: list[str]) -> pd.Series:
     return labels
 
 
+def series_labels(table: Table, id_cols: list[str] | tuple[str, ...]) -> list[str]:
+    """The ids of the series of a long table, in the order they first appear (blank ids left out);
+    several id columns' values are joined by " / ", as `to_series(series=...)` takes them."""
+    raw = table._raw if table._raw is not None else table.frame.astype(str)
+    columns = [str(column) for column in raw.columns]
+    ids = [_find_column(column, columns, "series id") for column in id_cols]
+    labels = _labels(raw, ids)
+    blank = np.zeros(len(raw), dtype=bool)
+    for column in ids:
+        blank |= (raw[column].astype(str).str.strip() == "").to_numpy()
+    return [str(label) for label in pd.unique(labels[~blank])]
+
+
 def _rows_of(raw: pd.DataFrame, ids: list[str], series: str) -> pd.DataFrame:
     if not ids:
         raise InputError(
