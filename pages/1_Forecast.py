@@ -96,8 +96,9 @@ def start_training() -> None:
         resolve_config(series, config)
     except RNNLabError:
         return  # the model step shows what is wrong with these settings
-    start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict()})
-    st.session_state[RUN_KEY] = {"series": series, "config": config}
+    run = {"series": series, "config": config}
+    if start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict()}, record=run):
+        st.session_state[RUN_KEY] = run
 
 
 def train_step(series: Series | None, config: ForecastConfig | None, busy: bool) -> None:

@@ -44,3 +44,109 @@ def test_the_loss_figure_draws_validation_dashed():
     assert [trace.name for trace in figure.data] == ["training loss", "validation loss"]
     assert figure.data[1].line.dash == "dash"
     assert list(figure.data[0].y) == [2.0, 1.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages' side, through AppTest on the Inside the cell page (a real local worker pool)
+
+import pytest  # noqa: E402
+from app_helpers import page  # noqa: E402
+
+from core.jobs import JobState  # noqa: E402
+
+PAGE = "pages/4_Inside_the_Cell.py"
+LONG = {"epochs": 2000, "seconds": 0.05}
+
+
+@pytest.fixture(scope="module")
+def manager():
+    manager = jobs.job_manager()
+    yield manager
+    manager.shutdown()
+    jobs.job_manager.clear()
+
+
+def test_a_session_gets_a_random_token_in_the_address(manager):
+    first, second = page(PAGE), page(PAGE)
+    tokens = [at.query_params[jobs.SESSION_PARAM] for at in (first, second)]
+    assert tokens == [at.session_state["_session_token"] for at in (first, second)]
+    assert tokens[0] != tokens[1]
+    assert all(jobs._TOKEN.fullmatch(token) and len(token) >= 20 for token in tokens)
+
+
+def test_a_reloaded_page_finds_its_running_job_and_no_other_token_does(manager):
+    token = "reload-test-token-0123456789"
+    job = manager.submit("core.demo:sleep_task", LONG, owner=token, tag="inside")
+    try:
+        at = page(PAGE)  # a fresh session: nothing to find without the token
+        assert "_job_inside" not in at.session_state
+        reloaded = AppTest_with_token(token)
+        assert reloaded.session_state["_job_inside"] == job.id
+        assert "Stop training" in [button.label for button in reloaded.button]
+        other = AppTest_with_token("someone-else-token-0123456789")
+        assert "_job_inside" not in other.session_state
+        assert "Stop training" not in [button.label for button in other.button]
+    finally:
+        job.stop()
+
+
+def test_a_second_training_of_the_same_session_is_refused_with_a_reason(manager):
+    token = "busy-test-token-0123456789ab"
+    forecast = manager.submit("core.demo:sleep_task", LONG, owner=token, tag="forecast")
+    try:
+        at = AppTest_with_token(token)
+        at.button(key="in_train").click().run()
+        assert not at.exception
+        assert "_job_inside" not in at.session_state
+        warnings = " ".join(str(w.value) for w in at.warning)
+        assert "already training a forecast" in warnings
+        assert [job.id for job in manager.jobs(token)] == [forecast.id]
+    finally:
+        forecast.stop()
+    assert forecast.wait(30).state is JobState.STOPPED
+
+
+def test_a_full_queue_is_said_plainly(manager):
+    limit, manager.max_queued = manager.max_queued, 0
+    try:
+        at = page(PAGE)
+        at.button(key="in_train").click().run()
+    finally:
+        manager.max_queued = limit
+    assert not at.exception
+    assert "queue is full" in " ".join(str(w.value) for w in at.warning)
+    assert "_job_inside" not in at.session_state
+
+
+def test_a_token_that_is_not_ours_is_replaced_by_a_fresh_one(manager):
+    at = AppTest_with_token("not a token!")
+    token = at.session_state["_session_token"]
+    assert token != "not a token!" and jobs._TOKEN.fullmatch(token)
+    assert at.query_params[jobs.SESSION_PARAM] == token
+
+
+def test_an_unreachable_redis_is_said_plainly(manager, monkeypatch):
+    from tests.redis_helpers import free_port
+
+    monkeypatch.setenv("RNNLAB_REDIS_URL", f"redis://:secret@127.0.0.1:{free_port()}/0")
+    jobs.job_manager.clear()  # the next page run builds a Redis manager
+    try:
+        at = page(PAGE)
+        assert jobs.job_manager().backend == "redis"
+        at.button(key="in_train").click().run()
+        assert not at.exception
+        warnings = " ".join(str(w.value) for w in at.warning)
+        assert "cannot be reached" in warnings and "secret" not in warnings
+    finally:
+        jobs.job_manager().shutdown()
+        jobs.job_manager.clear()
+
+
+def AppTest_with_token(token: str):  # noqa: N802 - reads as what it builds
+    from app_helpers import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    at.query_params[jobs.SESSION_PARAM] = token
+    at.run()
+    return at

@@ -1,32 +1,70 @@
-"""Training jobs seen from the pages: one shared job manager, per-session handles, a live panel.
+"""Training jobs seen from the pages: one job manager, one way to start a job, one live panel.
 
-Training never runs in a page's script: a page starts a core job (in a worker process) with
-`start_job`, keeps only its id in `st.session_state`, and `training_panel` draws its progress from
-a fragment that reruns every second. A click elsewhere, or a visit to another page, leaves the job
-running; coming back shows it where it is.
+Training never runs in a page's script: a page starts a core job (in a worker process, here or on
+another machine) with `start_job`, keeps only its id in `st.session_state`, and `training_panel`
+draws its progress from a fragment that reruns every second. A click elsewhere, or a visit to
+another page, leaves the job running; coming back shows it where it is.
+
+A session's jobs belong to its token, a random string kept in the page's address
+(`?session=...`): a reloaded page (or, on Redis, a restarted app) finds its jobs again by it, and
+no other token can read them. One person trains one thing at a time (a comparison counts as
+one), so that a class shares the queue fairly; the teacher's token (`RNNLAB_TEACHER_TOKEN`)
+goes first in line.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
+import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.jobs import Job, JobManager, JobSnapshot, JobState
+from core.jobs import Job, JobManager, JobSnapshot, JobState, QueueFull, QueueUnavailable
 from ui.state import session_id
 
 _REAP_EVERY_SECONDS = 30.0
-_REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this long
+_REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this long (local)
+SESSION_PARAM = "session"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+_TOKEN_KEY = "_session_token"
+_NOTICE_KEY = "_job_notice"
+_RECOVERED_KEY = "_jobs_recovered"
+# The browser sessions (tabs, reloads) seen with each token, for the reaper.
+_SESSIONS_OF_TOKEN: dict[str, set[str]] = {}
+ACTIVITIES = {  # what a job's group is called in "you already have ... running"
+    "forecast": "a forecast", "nextword": "a next-word model", "compare": "a comparison",
+    "inside": "a cell on Inside the cell", "memory": "the memory test on Inside the cell",
+    "seed": "an example on the home page",
+}
+
+
+def redis_url() -> str:
+    """The Redis URL the app was given (`streamlit run app.py -- --redis URL`, or
+    RNNLAB_REDIS_URL); empty for the local pool."""
+    argv = sys.argv
+    for index, arg in enumerate(argv):
+        if arg == "--redis" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--redis="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("RNNLAB_REDIS_URL", "")
 
 
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    """The server's one job manager (a bounded worker pool shared by every session)."""
-    manager = JobManager()
-    threading.Thread(target=_reap_closed_sessions, args=(manager,), daemon=True).start()
+    """The server's one job manager: a local worker pool, or the Redis queue when configured."""
+    url = redis_url()
+    manager = JobManager(redis_url=url) if url else JobManager()
+    if manager.backend == "local":
+        # On Redis, jobs outlive their page (a reload finds them); they expire there instead.
+        threading.Thread(target=_reap_closed_sessions, args=(manager,), daemon=True).start()
     return manager
 
 
@@ -48,20 +86,61 @@ def _reap_closed_sessions(manager: JobManager) -> None:
 
 def _owner_alive(owner: str, runtime: Any, last_seen: dict[str, float]) -> bool:
     now = time.monotonic()
-    if owner == "local" or runtime.is_active_session(owner):
+    sessions = {owner, *_SESSIONS_OF_TOKEN.get(owner, ())}
+    if owner == "local" or any(runtime.is_active_session(s) for s in sessions):
         last_seen[owner] = now
         return True
     return now - last_seen.setdefault(owner, now) < _REAP_AFTER_GONE_SECONDS
+
+
+def session_token() -> str:
+    """This browser session's token, the owner of its jobs, kept in the page's address."""
+    token = st.session_state.get(_TOKEN_KEY)
+    if token is None:
+        given = st.query_params.get(SESSION_PARAM, "")
+        token = given if _TOKEN.fullmatch(given) else secrets.token_urlsafe(16)
+        st.session_state[_TOKEN_KEY] = token
+    if st.query_params.get(SESSION_PARAM) != token:
+        st.query_params[SESSION_PARAM] = token  # a page switch drops it from the address
+    _SESSIONS_OF_TOKEN.setdefault(token, set()).add(session_id())
+    return token
 
 
 def _state_key(key: str) -> str:
     return f"_job_{key}"
 
 
+def _group(key: str) -> str:
+    return key.split("-", 1)[0]
+
+
+def _recover() -> None:
+    """Once per browser session: find the jobs of this token again (after a reload)."""
+    if st.session_state.get(_RECOVERED_KEY):
+        return
+    st.session_state[_RECOVERED_KEY] = True
+    try:
+        jobs = job_manager().jobs(session_token())
+    except QueueUnavailable:
+        st.session_state[_RECOVERED_KEY] = False  # try again on the next run
+        return
+    for job in jobs:  # oldest first: the newest of each tag wins
+        if job.tag and _state_key(job.tag) not in st.session_state:
+            st.session_state[_state_key(job.tag)] = job.id
+            st.session_state[f"{_state_key(job.tag)}_shown"] = job.state.finished
+
+
 def current_job(key: str) -> Job | None:
     """This session's job under `key` ("forecast", "nextword", ...), if any."""
+    if _state_key(key) not in st.session_state:
+        _recover()
     job_id = st.session_state.get(_state_key(key))
-    return job_manager().get(job_id) if job_id else None
+    if not job_id:
+        return None
+    try:
+        return job_manager().get(job_id)
+    except QueueUnavailable:
+        return None
 
 
 def is_busy(key: str) -> bool:
@@ -70,32 +149,89 @@ def is_busy(key: str) -> bool:
     return job is not None and not job.state.finished
 
 
-def start_job(key: str, task: str, payload: Any) -> Job:
-    """Start `task` for this session under `key`, replacing (and forgetting) the previous one."""
+def busy_elsewhere(key: str) -> Job | None:
+    """This session's unfinished job of another activity than `key`'s, if any."""
+    try:
+        jobs = job_manager().jobs(session_token())
+    except QueueUnavailable:
+        return None
+    for job in jobs:
+        if _group(job.tag) != _group(key) and not job.state.finished:
+            return job
+    return None
+
+
+def start_job(key: str, task: str, payload: Any, *, record: Any = None) -> Job | None:
+    """Start `task` for this session under `key`, replacing (and forgetting) the previous one.
+
+    `record` is the page's own note of the run (its settings): it stays with the job, so that a
+    reloaded page can show the result (`job_record`). Returns None, with the reason kept for
+    `training_panel` to show, when this session is already training something else, the queue
+    is full or unreachable.
+    """
     manager = job_manager()
+    other = busy_elsewhere(key)
+    if other is not None:
+        activity = ACTIVITIES.get(_group(other.tag), "something else")
+        st.session_state[_NOTICE_KEY] = (
+            f"You are already training {activity}. One training per person at a time keeps the "
+            "queue fair for the whole class: wait for it to finish (or stop it on its page), "
+            "then press the button again."
+        )
+        return None
+    teacher = os.environ.get("RNNLAB_TEACHER_TOKEN")
+    token = session_token()
+    try:
+        job = manager.submit(task, payload, owner=token, tag=key, note=record,
+                             first=bool(teacher) and token == teacher)
+    except (QueueFull, QueueUnavailable) as error:
+        st.session_state[_NOTICE_KEY] = str(error)
+        return None
     previous = current_job(key)
     if previous is not None:
-        manager.discard(previous)
-    job = manager.submit(task, payload, owner=session_id())
+        try:
+            manager.discard(previous)
+        except QueueUnavailable:
+            pass  # it expires on its own
     st.session_state[_state_key(key)] = job.id
     st.session_state[f"{_state_key(key)}_shown"] = False
+    st.session_state.pop(_NOTICE_KEY, None)
     return job
 
 
 def forget_job(key: str) -> None:
     job = current_job(key)
     if job is not None:
-        job_manager().discard(job)
+        try:
+            job_manager().discard(job)
+        except QueueUnavailable:
+            pass
     st.session_state.pop(_state_key(key), None)
+
+
+def job_record(key: str) -> Any:
+    """The `record` the page gave `start_job` for this session's job under `key`, or None."""
+    job = current_job(key)
+    return None if job is None else job.note
+
+
+def show_notice() -> None:
+    """Say why the last Train click started nothing (busy, queue full, queue unreachable)."""
+    notice = st.session_state.pop(_NOTICE_KEY, None)
+    if notice:
+        st.warning(notice, icon=":material/hourglass_top:")
 
 
 def finished_run(
     key: str, run_key: str, config: Any, *, waiting: str, nothing: str
 ) -> tuple[Job, dict] | None:
-    """The finished job under `key` and the page's record of its run (`st.session_state[run_key]`,
-    holding the "config" it trained with), or None after saying why there is no result yet."""
+    """The finished job under `key` and the page's record of its run (the `record` given to
+    `start_job`, else `st.session_state[run_key]`, holding the "config" it trained with), or
+    None after saying why there is no result yet."""
     job = current_job(key)
-    run = st.session_state.get(run_key)
+    run = None
+    if job is not None:
+        run = job.note if job.note is not None else st.session_state.get(run_key)
     if job is None or run is None or not job.state.finished:
         st.info(waiting)
         return None
@@ -110,58 +246,85 @@ def finished_run(
     return job, run
 
 
+Figure = Callable[[tuple[dict, ...]], go.Figure]
+
+
 def training_panel(
     key: str,
     *,
     metrics: tuple[str, ...] = ("loss", "val_loss"),
     labels: dict[str, str] | None = None,
+    figure: Figure | None = None,
 ) -> JobSnapshot | None:
-    """Live progress of this session's job under `key`: status, progress bar, loss chart, Stop.
+    """The live job panel every page uses: queue place and wait, progress, learning curve, Stop.
 
-    Returns the latest snapshot (None when there is no job). When the job finishes, the whole
-    page reruns once so that the results below the panel appear.
+    `figure(logs)` replaces the loss curve (for jobs that log something else). Returns the latest
+    snapshot (None when there is no job). When the job finishes, the whole page reruns once so
+    that the results below the panel appear.
     """
+    show_notice()
     job = current_job(key)
     if job is None:
         return None
+    draw = figure or (lambda logs: loss_figure(logs, metrics, labels or {}))
     if job.state.finished:
-        snapshot = job.snapshot()
-        _draw_panel(job, snapshot, metrics, labels or {})
-        return snapshot
-    _live_panel(key, metrics, labels or {})
-    return job.snapshot()
+        return _draw_panel(job, draw)
+    _live_panel(key, draw)
+    return _snapshot(job)
+
+
+def _snapshot(job: Job) -> JobSnapshot | None:
+    try:
+        return job.snapshot()
+    except QueueUnavailable:
+        return None
 
 
 @st.fragment(run_every=1.0)
-def _live_panel(key: str, metrics: tuple[str, ...], labels: dict[str, str]) -> None:
+def _live_panel(key: str, draw: Figure) -> None:
     job = current_job(key)
     if job is None:
         return
-    snapshot = job.snapshot()
-    _draw_panel(job, snapshot, metrics, labels)
-    if snapshot.finished and not st.session_state.get(f"{_state_key(key)}_shown"):
+    snapshot = _draw_panel(job, draw)
+    if snapshot is not None and snapshot.finished and not st.session_state.get(
+        f"{_state_key(key)}_shown"
+    ):
         st.session_state[f"{_state_key(key)}_shown"] = True
         st.rerun()  # the whole page, so the results appear
 
 
-def _draw_panel(
-    job: Job, snapshot: JobSnapshot, metrics: tuple[str, ...], labels: dict[str, str]
-) -> None:
-    if snapshot.state == JobState.QUEUED and job_manager().warming_up:
-        st.info("Starting the training engine (loading TensorFlow takes a few seconds)...")
-    elif snapshot.state == JobState.QUEUED:
-        wait = snapshot.wait_seconds
-        estimate = f" (about {_duration(wait)})" if wait is not None else ""
-        st.info(
-            f"Waiting for a free trainer: you are number {snapshot.queue_position} in the queue"
-            f"{estimate}. Other people are training right now."
-        )
-    elif snapshot.state == JobState.RUNNING:
-        fraction = snapshot.epoch / snapshot.epochs if snapshot.epochs else 0.0
+def _draw_panel(job: Job, draw: Figure) -> JobSnapshot | None:
+    try:
+        snapshot = job.snapshot()
+    except QueueUnavailable as error:
+        st.warning(str(error), icon=":material/cloud_off:")
+        return None
+    manager = job_manager()
+    if snapshot.state is JobState.QUEUED:
+        if manager.warming_up:
+            st.info("Starting the training engine (loading TensorFlow takes a few seconds)...")
+        elif manager.backend != "local" and _no_workers(manager):
+            st.warning(
+                "No trainer is connected to the queue, so this job waits. Whoever runs the "
+                "server should start one: `python -m core worker --redis URL`."
+            )
+        else:
+            wait = snapshot.wait_seconds
+            estimate = f" (about {_duration(wait)})" if wait is not None else ""
+            st.info(
+                f"Waiting for a free trainer: you are number {snapshot.queue_position} in the "
+                f"queue{estimate}. Other people are training right now."
+            )
+        st.button("Cancel", key=f"stop-{job.id}", on_click=job.stop,
+                  help="Takes this job off the queue.")
+    # Epochs as the task counts them (the seed's examples log ten of theirs per Keras epoch).
+    done = snapshot.logs[-1].get("epoch", snapshot.epoch) if snapshot.logs else 0
+    if snapshot.state is JobState.RUNNING:
+        fraction = done / snapshot.epochs if snapshot.epochs else 0.0
         left = f", about {_duration(snapshot.eta_seconds)} left" if snapshot.eta_seconds else ""
         st.progress(
             min(fraction, 1.0),
-            text=f"Epoch {snapshot.epoch} of {snapshot.epochs or '?'}{left}",
+            text=f"Epoch {done} of {snapshot.epochs or '?'}{left}",
         )
         st.button(
             "Stop training",
@@ -169,24 +332,32 @@ def _draw_panel(
             on_click=job.stop,
             help="Ends training now and keeps the best model found so far.",
         )
-    elif snapshot.state == JobState.FAILED:
+    elif snapshot.state is JobState.FAILED:
         st.error(snapshot.message)
-    elif snapshot.state == JobState.STOPPED:
+    elif snapshot.state is JobState.STOPPED:
         st.warning(
-            f"Training was stopped after {snapshot.epoch} epochs; the best model so far is kept."
+            f"Training was stopped after {done} epochs; the best model so far is kept."
         )
-    elif snapshot.state == JobState.CANCELLED:
+    elif snapshot.state is JobState.CANCELLED:
         st.warning(snapshot.message)
-    elif snapshot.state == JobState.DONE:
+    elif snapshot.state is JobState.DONE:
         st.success(
-            f"Trained {snapshot.epoch} epochs in {_duration(snapshot.elapsed_seconds)}."
+            f"Trained {done} epochs in {_duration(snapshot.elapsed_seconds)}."
         )
     if snapshot.logs:
         st.plotly_chart(
-            loss_figure(snapshot.logs, metrics, labels),
+            draw(snapshot.logs),
             key=f"loss-{job.id}-{snapshot.epoch}-{snapshot.state.value}",
             width="stretch",
         )
+    return snapshot
+
+
+def _no_workers(manager: JobManager) -> bool:
+    try:
+        return manager.worker_count() == 0
+    except QueueUnavailable:
+        return False
 
 
 def loss_figure(

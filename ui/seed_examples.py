@@ -11,9 +11,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.jobs import Job, JobState
 from core.seed_examples import LOVE_TASK, SUM_INPUTS, SUM_QUESTION, SUM_TASK
-from ui.jobs import current_job, is_busy, job_manager, loss_figure, start_job
+from ui.jobs import current_job, is_busy, start_job, training_panel
 
 ROOT = Path(__file__).resolve().parents[1]
 SUM_KEY, LOVE_KEY = "seed-sum", "seed-love"
@@ -32,46 +31,8 @@ def show_seed_examples() -> None:
 
 
 def _panel(key: str, label: str) -> None:
-    """Progress and loss curve of one example, counted in the seed's epochs.
-
-    (ui.jobs.training_panel counts Keras epochs; these jobs run ten seed epochs in each.)
-    """
-    job = current_job(key)
-    if job is None:
-        return
-    if job.state.finished:
-        _draw(job, label)
-    else:
-        _live(key, label)
-
-
-@st.fragment(run_every=1.0)
-def _live(key: str, label: str) -> None:
-    job = current_job(key)
-    if job is None:
-        return
-    _draw(job, label)
-    if job.state.finished and not st.session_state.get(f"_{key}_shown"):
-        st.session_state[f"_{key}_shown"] = True
-        st.rerun()  # the whole page, so that the answer appears
-
-
-def _draw(job: Job, label: str) -> None:
-    snapshot = job.snapshot()
-    done = snapshot.logs[-1]["epoch"] if snapshot.logs else 0
-    if snapshot.state.value == JobState.QUEUED.value:
-        st.info("Starting the training engine (loading TensorFlow takes a few seconds)..."
-                if job_manager().warming_up else "Waiting for a free trainer...")
-    elif snapshot.state.value == JobState.RUNNING.value:
-        st.progress(min(done / snapshot.epochs, 1.0) if snapshot.epochs else 0.0,
-                    text=f"Epoch {done} of {snapshot.epochs or '?'}")
-    elif snapshot.state.value == JobState.DONE.value:
-        st.success(f"Trained {done} epochs in {snapshot.elapsed_seconds:.0f} s.")
-    else:
-        st.warning(snapshot.message)
-    if snapshot.logs:
-        st.plotly_chart(loss_figure(snapshot.logs, ("loss",), {"loss": label}),
-                        key=f"seed-loss-{job.id}-{len(snapshot.logs)}", width="stretch")
+    """The one job panel, with the loss named for this example (it counts the seed's epochs)."""
+    training_panel(key, metrics=("loss",), labels={"loss": label})
 
 
 def _link(path: str, label: str) -> None:
@@ -90,7 +51,6 @@ def _sum_example() -> None:
     if st.button("Train it (200 epochs)", key="run-seed-sum", disabled=is_busy(SUM_KEY),
                  help="Trains the seed's SimpleRNN(10, relu) for 200 epochs, as in the notes."):
         start_job(SUM_KEY, SUM_TASK, {"seed": 0})
-        st.session_state[f"_{SUM_KEY}_shown"] = False
     _panel(SUM_KEY, "training loss (squared error)")
     job = current_job(SUM_KEY)
     if job is not None and job.result is not None:
@@ -126,7 +86,6 @@ def _love_example() -> None:
     if st.button("Train it (300 epochs)", key="run-seed-love", disabled=is_busy(LOVE_KEY),
                  help="Trains the seed's Embedding(10) + LSTM(50) for 300 epochs, as in the notes."):
         start_job(LOVE_KEY, LOVE_TASK, {"seed": 0})
-        st.session_state[f"_{LOVE_KEY}_shown"] = False
     _panel(LOVE_KEY, "training loss (cross-entropy)")
     job = current_job(LOVE_KEY)
     if job is not None and job.result is not None:

@@ -428,14 +428,26 @@ class RedisJob(Job):
         return self._manager._estimate_wait(position)
 
     @property
+    def state(self) -> JobState:
+        """The last state known; when Redis cannot be reached, the one read before (the pages
+        ask often; `snapshot()` is the call that says the queue is unavailable)."""
+        with contextlib.suppress(QueueUnavailable):
+            self._refresh()
+        return self._state
+
+    @property
     def result(self) -> Any:
+        """The result once finished (None before, or while Redis cannot be reached)."""
         if self._result_loaded:
             return self._result
         if self.state not in (JobState.DONE, JobState.STOPPED):
             return None
         key = _job_key(self.id)
-        with _reachable(self._manager.url):
-            blob, files = self._manager._redis.mget(f"{key}:result", f"{key}:files")
+        try:
+            with _reachable(self._manager.url):
+                blob, files = self._manager._redis.mget(f"{key}:result", f"{key}:files")
+        except QueueUnavailable:
+            return None
         if blob is None:
             return None
         if files is not None and not (self.workdir.exists() and any(self.workdir.iterdir())):
@@ -447,8 +459,11 @@ class RedisJob(Job):
     @property
     def note(self) -> Any:
         if not self._note_loaded:
-            with _reachable(self._manager.url):
-                blob = self._manager._redis.get(f"{_job_key(self.id)}:note")
+            try:
+                with _reachable(self._manager.url):
+                    blob = self._manager._redis.get(f"{_job_key(self.id)}:note")
+            except QueueUnavailable:
+                return None
             self._note = pickle.loads(blob) if blob is not None else None
             self._note_loaded = True
         return self._note
