@@ -10,6 +10,7 @@ import pytest
 from app_helpers import page, texts
 
 from ui.jobs import job_manager
+from ui.loaders import fingerprint
 
 PAGE = "pages/1_Forecast.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,19 +46,20 @@ def two_sheet_workbook() -> bytes:
 
 
 def test_a_workbook_upload_reads_its_table_sheet():
-    at = own_file("visitors.xlsx", two_sheet_workbook())
+    book = two_sheet_workbook()
+    at = own_file("visitors.xlsx", book)
     assert not at.exception and not at.error, texts(at.error)
     assert "60 points" in " ".join(texts(at.markdown))
-    sheet = at.selectbox(key=next(k for k in at.session_state if str(k).startswith("fc_sheet_")))
+    sheet = at.selectbox(key=f"fc_sheet_{fingerprint(book)}")
     assert sheet.options == ["automatic: the first sheet with a table", "Read me", "Visitors"]
     assert "Read from sheet **Visitors**" in " ".join(texts(at.caption))
     assert at.button(key="train").disabled is False
 
 
 def test_choosing_a_sheet_without_a_table_says_so():
-    at = own_file("visitors.xlsx", two_sheet_workbook())
-    key = next(k for k in at.session_state if str(k).startswith("fc_sheet_"))
-    at.selectbox(key=key).set_value("Read me").run()
+    book = two_sheet_workbook()
+    at = own_file("visitors.xlsx", book)
+    at.selectbox(key=f"fc_sheet_{fingerprint(book)}").set_value("Read me").run()
     assert not at.exception
     errors = " ".join(texts(at.error))
     assert "Sheet 'Read me' of 'visitors.xlsx' has a header" in errors, errors
@@ -83,7 +85,7 @@ def long_csv() -> bytes:
 
 
 def series_key(at) -> str:
-    return next(k for k in at.session_state if str(k).startswith("fc_series_"))
+    return f"fc_series_{fingerprint(long_csv())}"
 
 
 def test_a_long_file_asks_which_series_and_forecasts_the_one_chosen():
@@ -108,7 +110,7 @@ def test_the_frequency_can_be_overridden():
     text = "date,visits\n" + "\n".join(f"{d:%Y-%m-%d},{i}" for i, d in enumerate(days))
     at = own_file("visits.csv", text.encode(), "text/csv")
     assert "140 points" in " ".join(texts(at.markdown))
-    key = next(k for k in at.session_state if str(k).startswith("fc_freq_"))
+    key = f"fc_freq_{fingerprint(text.encode())}"
     at.selectbox(key=key).set_value("W-MON").run()
     assert not at.exception and not at.error, texts(at.error)
     summary = " ".join(texts(at.markdown))
@@ -122,8 +124,7 @@ def test_an_input_looking_column_is_not_the_default_and_a_guess_is_asked_about()
     demand = "date,temperature,demand\n" + "\n".join(
         f"{d:%Y-%m-%d},{10 + i % 5},{100 + 3 * i}" for i, d in enumerate(days))
     at = own_file("demand.csv", demand.encode(), "text/csv")
-    target = next(k for k in at.session_state if str(k).startswith("fc_target_"))
-    assert at.selectbox(key=target).value == "demand"
+    assert at.selectbox(key=f"fc_target_{fingerprint(demand.encode())}").value == "demand"
     assert not any("Which column" in text for text in texts(at.info))
     wide = "date,north,south\n" + "\n".join(
         f"{d:%Y-%m-%d},{10 + i % 5},{100 + 3 * i}" for i, d in enumerate(days))
