@@ -25,6 +25,9 @@ Table: per frequency and overall, for each method: series scored, series failed,
 MASE and mean sMAPE over the series it forecast, pooled 80% / 95% coverage, median seconds per
 series, and on how many series (of those both forecast) its MASE beat AutoETS's.
 
+Two network methods with the same full configuration ("GRU" while the default cell is GRU) are
+trained once per series and reported under both names, with the same seconds.
+
 Classical results are deterministic and cached per (series, method) in bench/.cache/ (their
 forecasts, not their scores), so a re-run computes only the network; `--no-cache` recomputes.
 """
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -487,45 +491,57 @@ class UsageError(ValueError):
     pass
 
 
-def _value(text: str):
-    lowered = text.strip().lower()
-    if lowered in ("none", "null"):
-        return None
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
 def _pairs(text: str, where: str) -> dict:
     overrides = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"{where}: '{item}' is not key=value; write for example epochs=50")
-        overrides[key.strip()] = _value(value)
+        overrides[key.strip()] = value.strip()
     return overrides
 
 
-def _check_overrides(overrides: dict, where: str) -> None:
-    import dataclasses
+def _typed(overrides: dict, where: str) -> dict:
+    """The text values converted to ForecastConfig's field types, then checked by it.
+
+    "none" (or "auto") means None for the fields where None means "derive from the data"."""
+    import typing
 
     from core.config import ForecastConfig
     from core.errors import RNNLabError
 
+    hints = typing.get_type_hints(ForecastConfig)
     fields = [f.name for f in dataclasses.fields(ForecastConfig)]
     unknown = [key for key in overrides if key not in fields]
     if unknown:
         raise UsageError(f"{where}: unknown setting {', '.join(unknown)}; ForecastConfig's "
                          f"settings are {', '.join(fields)}")
+    typed = {}
+    for key, text in overrides.items():
+        hint = str(hints[key])
+        try:
+            if "None" in hint and text.lower() in ("none", "auto"):
+                typed[key] = None
+            elif "bool" in hint:
+                if text.lower() not in ("true", "false"):
+                    raise ValueError(text)
+                typed[key] = text.lower() == "true"
+            elif "int" in hint:
+                typed[key] = int(text)
+            elif "float" in hint:
+                typed[key] = float(text)
+            else:
+                typed[key] = text
+        except ValueError:
+            kind = next(k for k in ("bool", "int", "float") if k in hint)
+            example = {"bool": "a boolean, true or false", "int": "a whole number, e.g. 24",
+                       "float": "a number, e.g. 0.1"}[kind]
+            raise UsageError(f"{where}: {key}={text!r} must be {example}") from None
     try:
-        ForecastConfig(horizon=6, season=1, **overrides)
+        ForecastConfig(horizon=6, season=1, **typed)
     except (RNNLabError, TypeError, ValueError) as error:
         raise UsageError(f"{where}: {error}") from error
+    return typed
 
 
 def parse(argv: list[str] | None):
@@ -542,7 +558,8 @@ def parse(argv: list[str] | None):
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="ForecastConfig override for every network method (repeatable)")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,K=V",
-                        help="add a named network method with these overrides (repeatable)")
+                        help="add a named network method with these overrides (repeatable; "
+                             "run even when --methods does not name it)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--no-cache", action="store_true", help="recompute classical methods")
     parser.add_argument("--save", type=Path, help="write per-series per-method rows to this CSV")
@@ -572,10 +589,10 @@ def parse(argv: list[str] | None):
         if name in BASELINES or name in COMBINATIONS or name in RNN_METHODS:
             raise UsageError(f"--variant name '{name}' is already a method; choose another name")
         variants[name] = _pairs(body, f"--variant {name}")
-    if extra:
-        _check_overrides(extra, "--set")
+    extra = _typed(extra, "--set")
     for name, overrides in variants.items():
-        _check_overrides({**overrides, **extra}, f"--variant {name}")
+        variants[name] = _typed(overrides, f"--variant {name}")
+        _typed({**overrides, **{k: str(v) for k, v in extra.items()}}, f"--variant {name}")
     args.methods_table = registry(extra, variants)
 
     networks = [*RNN_METHODS, *variants]

@@ -72,3 +72,13 @@ def test_bad_arguments_give_one_error_line_and_exit_2(argv, capsys):
     assert accuracy.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+
+
+def test_set_and_variant_values_are_typed_and_reach_the_network_methods():
+    args = accuracy.parse(["--methods", "AutoETS", "--set", "epochs=20,dropout=0.1",
+                           "--variant", "w24:window=24,cell=lstm,transform=none"])
+    assert args.names == ["AutoETS", "w24"]
+    overrides = args.methods_table["w24"].keywords["overrides"]
+    assert overrides == {"window": 24, "cell": "lstm", "transform": "none", "epochs": 20,
+                         "dropout": 0.1}
+    assert args.methods_table["default"].keywords["overrides"] == {"epochs": 20, "dropout": 0.1}
