@@ -351,12 +351,8 @@ def run_series(series: Series, names: list[str], methods: dict, use_cache: bool)
     return rows
 
 
-def _worker_init() -> None:
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        os.environ[name] = "1"
-    os.environ["ACCURACY_ONE_THREAD"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+              "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "ACCURACY_ONE_THREAD")
 
 
 def _task(arguments) -> list[dict]:
@@ -371,8 +367,13 @@ def run(chosen: list[Series], names: list[str], methods: dict, use_cache: bool =
         results = map(_task, tasks)
         pool = None
     else:
-        pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=_worker_init)
-        results = pool.imap(_task, tasks)
+        # One thread per worker: set before the workers start, since numpy, numba and
+        # TensorFlow read these when they load (the children inherit the environment).
+        # (This process only collects results, so it keeps them too.)
+        os.environ.update({name: "1" for name in ONE_THREAD})
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        pool = multiprocessing.get_context("spawn").Pool(jobs)
+        results = pool.imap_unordered(_task, tasks)
     try:
         for number, series_rows in enumerate(results, 1):
             rows += series_rows
@@ -382,7 +383,8 @@ def run(chosen: list[Series], names: list[str], methods: dict, use_cache: bool =
         if pool is not None:
             pool.close()
             pool.join()
-    return rows
+    order = {series.id: number for number, series in enumerate(chosen)}
+    return sorted(rows, key=lambda row: order[row["series"]])  # stable: methods keep their order
 
 
 # ---------------------------------------------------------------- the table
@@ -645,8 +647,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s.group},{s.id},{s.train.size},{s.horizon},{s.season}")
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if args.jobs > 1:
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
     rows = run(chosen, args.names, args.methods_table, use_cache=not args.no_cache,
                jobs=args.jobs, progress=_progress)
     table = markdown(rows, args.names, machine_header(chosen, args.jobs, args.settings))
