@@ -1,18 +1,17 @@
-"""Forecasting a series with SimpleRNN, LSTM or GRU, scored honestly against baselines.
+"""A forecast as the page and the command line run it: holdout, scores, verdict, future.
 
-The flow of one forecast (`run_forecast`, or `forecast_task` inside a job worker):
+`forecast_task` (the job a worker runs) is a thin wrapper over the forecaster objects of
+`core.forecast`:
 
 1. `resolve_config` fills the automatic settings (season, horizon, holdout, window, transform)
-   from the series' frequency and length, deciding the transform on the training part only.
-2. The last `holdout` points are set aside: never used to fit, validate or scale.
-3. The training part becomes windows (`core.preprocessing`); the last fifth of them validate
-   (early stopping, and the residuals that calibrate the prediction intervals).
-4. `ensemble` networks side by side in one model are fitted through `core.training.fit` (live
-   logs, stop flag, best weights, NaN -> error); the forecast is their average.
-5. One multi-step forecast from the end of the training part covers the whole holdout (no true
-   holdout value is fed back), then one from the end of the data covers the future horizon.
-6. Naive, seasonal-naive, drift and AutoETS forecasts of the same holdout are scored with the
-   same metrics, and the result says in plain words whether the network was worth it.
+   from the series' frequency and length, deciding on the training part only.
+2. The last `holdout` points are set aside. `RNNForecaster(config).fit(train)` learns (with its
+   own validation block at the end of the training part), then forecasts the whole holdout in
+   one multi-step forecast: no holdout value is ever seen.
+3. The baselines (naive, seasonal naive, drift, AutoETS, AutoTheta) fit the same training part
+   and forecast the same holdout; everything is scored with the same metrics.
+4. Every forecaster then forecasts the future from the end of the data (the network without
+   refitting; the baselines refitted on all the data), so whichever won can be used.
 """
 
 from __future__ import annotations
@@ -27,109 +26,59 @@ import numpy as np
 import pandas as pd
 
 from core import metrics as metric_functions
-from core.baselines import make_baselines
-from core.config import CELL_NAMES, ForecastConfig
-from core.errors import ConfigError, InputError, JobStopped
-from core.intervals import LEVELS, conformal_widths, extend_widths
-from core.jobs import JobContext, JobManager, run_inline
-from core.preprocessing import (
-    ValueTransform,
-    WindowEncoder,
-    choose_anchor,
-    choose_transform,
-    make_windows,
+from core.cells import get_cell
+from core.config import ForecastConfig
+from core.errors import ConfigError, InputError
+from core.forecast.base import as_series
+from core.forecast.baselines import label_of, make_baselines
+from core.forecast.rnn import (
+    DEFAULT_HORIZONS,
+    RNNForecaster,
+    default_window,
+    frequency_kind,
+    plan_for,
 )
+from core.jobs import JobContext, JobManager, run_inline
 
 TASK = "core.forecasting:forecast_task"
 
-# Training windows a model needs at least (validation included) for a fit worth the name.
-MIN_WINDOWS = 12
-VALIDATION_SHARE = 0.2
-BASELINE_NAMES = {
-    "naive": "naive",
-    "seasonal_naive": "seasonal naive",
-    "drift": "drift",
-    "autoets": "AutoETS",
-}
 # A forecast whose mean distance from the last value is below this share of the training part's
 # typical one-step change is "the last value carried forward".
 COPY_THRESHOLD = 0.25
+# Fewer training points than this and no method can be fitted or checked honestly.
+MIN_TRAINING_POINTS = 4
+
+__all__ = ["DEFAULT_HORIZONS", "default_window", "frequency_kind"]
 
 
 class SeriesTooShortError(InputError):
     """The series cannot hold the window, horizon and holdout asked for."""
 
 
+def _label(name: str, config: ForecastConfig) -> str:
+    return get_cell(config.cell).name if name == "model" else label_of(name)
+
+
 # ---------------------------------------------------------------------------------------------
 # Settings derived from the data
-
-
-def frequency_kind(freq: str | None) -> str:
-    """'yearly', 'quarterly', 'monthly', 'weekly', 'daily', 'hourly', 'subhourly' or 'unknown'."""
-    if not freq:
-        return "unknown"
-    try:
-        code = pd.tseries.frequencies.to_offset(freq).rule_code
-    except ValueError:
-        return "unknown"
-    code = code.split("-")[0].lstrip("0123456789")
-    if code.startswith(("Y", "A", "BY", "BA")):
-        return "yearly"
-    if code.startswith(("Q", "BQ")):
-        return "quarterly"
-    if code in ("M", "MS", "ME", "BM", "BMS", "BME", "SM", "SMS", "SME", "CBM", "CBMS", "CBME"):
-        return "monthly"
-    if code.startswith("W"):
-        return "weekly"
-    if code in ("D", "B", "C"):
-        return "daily"
-    if code in ("h", "H", "bh", "BH", "cbh", "CBH"):
-        return "hourly"
-    if code in ("min", "T", "s", "S", "ms", "L", "us", "U", "ns", "N"):
-        return "subhourly"
-    return "unknown"
-
-
-# The M4 competition's horizons, except monthly (one year ahead reads more naturally).
-DEFAULT_HORIZONS = {
-    "yearly": 6,
-    "quarterly": 8,
-    "monthly": 12,
-    "weekly": 13,
-    "daily": 14,
-    "hourly": 24,
-    "subhourly": 24,
-    "unknown": 10,
-}
-
-
-def default_window(season: int, horizon: int) -> int:
-    """Two seasons or twice the horizon, whichever is longer (at least 8); past 48 steps (weekly
-    data), twice the horizon and at least 24: the seasonal anchor already carries the yearly
-    pattern, and long windows make training slow."""
-    window = max(2 * season, 2 * horizon, 8)
-    if window > 48:
-        window = min(max(2 * horizon, 24), 48)
-    return window
-
-
-def _needed_length(window: int, steps: int, holdout: int) -> int:
-    return holdout + window + steps + MIN_WINDOWS
 
 
 def resolve_config(series: Any, config: ForecastConfig) -> ForecastConfig:
     """`config` with every automatic (None / 'auto') setting decided from the series.
 
     Automatic values shrink to fit a short series; settings the user chose are kept and checked.
+    A series too short for a network (but not for the classical methods) resolves fine: the
+    forecaster then says it used AutoETS and AutoTheta instead.
 
     Raises:
-        SeriesTooShortError: the series cannot hold window + horizon + holdout plus a minimum of
-            training windows; the message gives the lengths and what to change.
-        ConfigError: the season does not fit the series.
+        SeriesTooShortError: the series is too short for any method with this holdout, or for the
+            window the user chose; the message gives the lengths and what to change.
+        ConfigError: the season or the transform does not fit the series.
     """
     values = np.asarray(series.values, dtype="float64")
     length = values.size
-    kind = frequency_kind(getattr(series, "freq", None))
+    freq = getattr(series, "freq", None)
+    kind = frequency_kind(freq)
     season = config.season or int(getattr(series, "season", 1) or 1)
     if season >= length // 2:
         if config.season:
@@ -142,33 +91,38 @@ def resolve_config(series: Any, config: ForecastConfig) -> ForecastConfig:
     if config.horizon is None and kind == "unknown" and season > 1:
         horizon = season
     if config.horizon is None:
-        horizon = max(1, min(horizon, length // 6))
+        horizon = max(1, min(horizon, length // 3))
     holdout = config.holdout or horizon
-    steps = horizon if config.strategy == "direct" else 1
-    window = config.window or default_window(season, horizon)
-    if config.window is None:
-        room = length - _needed_length(0, steps, holdout)
-        window = max(2, min(window, room))
-    needed = _needed_length(window, steps, holdout)
-    if length < needed:
+    if config.holdout is None:
+        holdout = max(1, min(holdout, (length - MIN_TRAINING_POINTS) // 2))
+    train_length = length - holdout
+    if train_length < MIN_TRAINING_POINTS:
         raise SeriesTooShortError(
-            f"The series has {length} points, but a window of {window}, a horizon of {horizon} "
-            f"and a holdout of {holdout} need at least {needed} (the model also needs about "
-            f"{MIN_WINDOWS} training windows). Use a shorter window, horizon or holdout, or a "
-            "longer series."
+            f"The series has {length} points; a holdout of {holdout} leaves {train_length} to "
+            f"learn from, and every method needs at least {MIN_TRAINING_POINTS}. Use a shorter "
+            "holdout or a longer series."
         )
-    transform = config.transform
-    train = values[: length - holdout]
-    if transform == "auto":
-        transform = choose_transform(train, season)
-    elif transform in ("log", "log_difference") and np.any(train <= 0):
+    train = values[:train_length]
+    if config.transform in ("log", "log_difference") and np.any(train <= 0):
         raise ConfigError(
-            f"The transform '{transform}' needs every value above 0, but the series' smallest "
-            f"value is {train.min():g}. Choose 'none' or 'difference'."
+            f"The transform '{config.transform}' needs every value above 0, but the series' "
+            f"smallest value is {train.min():g}. Choose 'none' or 'difference'."
         )
-    return config.replace(
-        season=season, horizon=horizon, holdout=holdout, window=window, transform=transform
-    )
+    resolved = config.replace(season=season, horizon=horizon, holdout=holdout)
+    plan = plan_for(train, resolved, freq, season)
+    if plan is None:
+        if config.window is not None:
+            raise SeriesTooShortError(
+                f"The training part has {train_length} points: too few for a window of "
+                f"{config.window} and enough training windows. Leave the window empty "
+                "(automatic) or use a shorter one."
+            )
+        # No network fits: the forecaster will say it used the classical methods.
+        window = config.window or 2
+        transform = "none" if config.transform == "auto" else config.transform
+    else:
+        window, transform = plan.window, plan.transform
+    return resolved.replace(window=window, transform=transform)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,8 +135,8 @@ class ForecastResult:
 
     config: ForecastConfig  # resolved: rerunning it gives the same forecast
     forecast: pd.DataFrame  # time, actual, forecast, lower/upper 80/95, part
-    baselines: pd.DataFrame  # time + one column per baseline, holdout rows
-    metrics: dict  # {"model": {mae, rmse, smape, mase}, "baselines": {name: {...}}}
+    baselines: pd.DataFrame  # time, part + one column per baseline (holdout and future rows)
+    metrics: dict  # {"model": {...}, "network": {...} (when mixed), "baselines": {name: {...}}}
     history: list[dict]  # epoch, loss, val_loss, seconds
     epochs_run: int
     best_epoch: int  # 0 when no epoch beat the anchor and the network was reset to it
@@ -191,11 +145,29 @@ class ForecastResult:
     copies_last_value: bool
     warnings: list[str]
     model_path: str
-    preprocessing: dict = dataclasses.field(default_factory=dict)  # transform, anchor, scale
+    preprocessing: dict = dataclasses.field(default_factory=dict)
+    choice: str = "network"  # network, hybrid or classical (the network could not be fitted)
+    choice_text: str = ""  # one plain line: what was chosen and why
+    network: pd.DataFrame | None = None  # time, part, network: the network alone, when mixed
 
     @property
     def cell_name(self) -> str:
-        return CELL_NAMES[self.config.cell]
+        return get_cell(self.config.cell).name
+
+    @property
+    def model_label(self) -> str:
+        """What the model's forecast is: 'GRU', 'GRU + AutoETS + AutoTheta', or the classical
+        mean when no network could be fitted."""
+        if self.choice == "hybrid":
+            return f"{self.cell_name} + AutoETS + AutoTheta"
+        if self.choice == "classical":
+            return "AutoETS + AutoTheta (no network: series too short)"
+        return self.cell_name
+
+    @property
+    def best(self) -> str:
+        """'model' or the baseline with the lowest holdout MASE (MAE when MASE is undefined)."""
+        return best_forecaster(self.metrics)
 
     def metrics_json(self) -> dict:
         """The flat metrics.json of the command line (NaN scores become null)."""
@@ -210,18 +182,31 @@ class ForecastResult:
                 "season": config.season,
                 "transform": config.transform,
                 "ensemble": config.ensemble,
+                "combine": config.combine,
+                "choice": self.choice,
+                "choice_text": self.choice_text,
                 "seconds": self.seconds,
                 "epochs_run": self.epochs_run,
                 "best_epoch": self.best_epoch,
                 "stopped_by_user": self.stopped_by_user,
                 "copies_last_value": self.copies_last_value,
                 "model": self.metrics["model"],
+                "network": self.metrics.get("network", self.metrics["model"]),
                 "baselines": self.metrics["baselines"],
+                "best": self.best,
                 "verdict": verdict(self),
                 "warnings": self.warnings,
                 "preprocessing": self.preprocessing,
             }
         )
+
+
+def best_forecaster(metrics: dict) -> str:
+    """The name of the forecaster with the lowest holdout MASE: 'model' or a baseline's."""
+    scores = {"model": metrics["model"], **metrics["baselines"]}
+    key = "mase" if all(math.isfinite(s["mase"]) for s in scores.values()) else "mae"
+    finite = {name: s[key] for name, s in scores.items() if math.isfinite(s[key])}
+    return min(finite, key=finite.get) if finite else "model"
 
 
 def _json_safe(value):
@@ -237,101 +222,6 @@ def _json_safe(value):
 
 
 # ---------------------------------------------------------------------------------------------
-# The network
-
-
-def build_model(config: ForecastConfig, steps: int):
-    """The network: `ensemble` members side by side, each a stack of `num_layers` recurrent
-    layers and a dense head with `steps` outputs.
-
-    Members share the input but no weights, and each is scored against the targets on its own
-    (the training model concatenates their outputs and is fitted on the targets repeated once
-    per member), so they learn independently from different initial weights, in one fit: on
-    small series that costs little more than one member. The forecast is their average.
-
-    Returns:
-        (training model, forecasting model): the second averages the members' outputs.
-    """
-    import keras
-
-    layer_class = {
-        "lstm": keras.layers.LSTM,
-        "gru": keras.layers.GRU,
-        "rnn": keras.layers.SimpleRNN,
-    }[config.cell]
-    inputs = keras.Input((config.window, 1), name="window")
-    outputs = []
-    for member in range(1, config.ensemble + 1):
-        hidden = inputs
-        for index in range(1, config.num_layers + 1):
-            hidden = layer_class(
-                config.units,
-                return_sequences=index < config.num_layers,
-                name=f"{config.cell}_{member}_{index}",
-            )(hidden)
-            if config.dropout:
-                hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{member}_{index}")(
-                    hidden
-                )
-        # Zero weights: before training every member forecasts the anchor exactly, so early
-        # stopping can always fall back to (close to) the anchor when the data teach nothing.
-        outputs.append(
-            keras.layers.Dense(steps, kernel_initializer="zeros", name=f"forecast_{member}")(hidden)
-        )
-    if len(outputs) == 1:
-        training = forecasting = keras.Model(inputs, outputs[0], name="forecaster")
-    else:
-        training = keras.Model(inputs, keras.layers.Concatenate(name="members")(outputs),
-                               name="forecaster_training")
-        forecasting = keras.Model(inputs, keras.layers.Average(name="average")(outputs),
-                                  name="forecaster")
-    optimizer = keras.optimizers.Adam(
-        learning_rate=config.learning_rate, clipnorm=config.clipnorm or None
-    )
-    training.compile(optimizer=optimizer, loss="mae")
-    return training, forecasting
-
-
-def _predict_paths(predict, encoder: WindowEncoder, contexts: np.ndarray, length: int) -> np.ndarray:
-    """Forecast `length` values after each context, feeding predictions (never true values)
-    back when the model's outputs do not reach that far (recursive strategy, or a holdout
-    longer than the horizon with the direct strategy)."""
-    contexts = np.atleast_2d(contexts).copy()
-    pieces = []
-    produced = 0
-    while produced < length:
-        outputs = predict(encoder.inputs(contexts))
-        values = encoder.decode(contexts, outputs)
-        pieces.append(values)
-        produced += values.shape[1]
-        contexts = np.concatenate([contexts, values], axis=1)[:, -encoder.context_length :]
-    return np.concatenate(pieces, axis=1)[:, :length]
-
-
-def _future_time(time_index: pd.Index, freq: str | None, count: int) -> pd.Index:
-    """The `count` timestamps (or positions) after the end of `time_index`."""
-    if isinstance(time_index, pd.DatetimeIndex) and len(time_index):
-        if not freq:
-            freq = time_index.freqstr or (pd.infer_freq(time_index) if len(time_index) > 2 else None)
-        if freq:
-            return pd.date_range(time_index[-1], periods=count + 1, freq=freq)[1:]
-        step = (time_index[-1] - time_index[0]) / max(len(time_index) - 1, 1)
-        return pd.DatetimeIndex([time_index[-1] + step * (k + 1) for k in range(count)])
-    if len(time_index) >= 2 and pd.api.types.is_numeric_dtype(time_index):
-        step = time_index[-1] - time_index[-2]
-        return pd.Index([time_index[-1] + step * (k + 1) for k in range(count)])
-    start = len(time_index)
-    return pd.RangeIndex(start, start + count)
-
-
-def _time_index(series: Any, length: int) -> pd.Index:
-    time_index = getattr(series, "time", None)
-    if time_index is None or len(time_index) != length:
-        return pd.RangeIndex(length)
-    return pd.Index(time_index)
-
-
-# ---------------------------------------------------------------------------------------------
 # Running a forecast
 
 
@@ -339,189 +229,84 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     """Job task: payload = {"series": Series, "config": ForecastConfig.to_dict()}.
 
     Tests may add "debug": {"nan_at_epoch": k} (poison the weights so the loss turns NaN) or
-    {"autoets": False} (skip the AutoETS baseline).
+    {"autoets": False} (score only the quick baselines).
 
     Raises:
         InputError, ConfigError: the series or settings do not fit.
         TrainingError: the loss became NaN/inf (the job ends in an error state).
         JobStopped: the user stopped the job before a single epoch finished.
     """
-    from core.training import FitSettings, fit, set_seed
-
     started = time.perf_counter()
-    series = payload["series"]
-    config = resolve_config(series, ForecastConfig.from_dict(payload["config"]))
-    values = np.asarray(series.values, dtype="float64")
-    length, holdout, horizon = values.size, config.holdout, config.horizon
-    season, window = config.season, config.window
-    steps = horizon if config.strategy == "direct" else 1
-    train = values[: length - holdout]
+    series = as_series(payload["series"])
+    config = resolve_config(payload["series"], ForecastConfig.from_dict(payload["config"]))
+    debug = payload.get("debug") or {}
+    holdout, horizon, season = config.holdout, config.horizon, config.season
+    train = series.head(len(series) - holdout)
+    actual = series.values[len(train) :]
 
     context.say("Preparing windows...")
-    transform = ValueTransform(config.transform)
-    transformed = transform.forward(values)
-    transformed_train = transformed[: train.size]
-    differenced = config.transform.endswith("difference")
-    # As many seasons (up to 3) as leave MIN_WINDOWS training windows.
-    seasons = min(3, (train.size - steps - MIN_WINDOWS + 1) // season) if season > 1 else 0
-    anchor = "last" if differenced else choose_anchor(
-        transformed_train, season, max(horizon, holdout), seasons
-    )
-    encoder = WindowEncoder(window, steps, season, anchor, differenced, seasons).fit(
-        transformed_train
-    )
-    contexts, futures = make_windows(transformed_train, encoder.context_length, steps)
-    pairs = len(contexts)
-    validation_count = max(2, int(round(pairs * VALIDATION_SHARE)))
-    fit_count = pairs - validation_count
-    inputs, targets = encoder.inputs(contexts), encoder.targets(contexts, futures)
-    validation = (inputs[fit_count:], targets[fit_count:])
-
-    debug = payload.get("debug") or {}
-    context.say(f"Training {CELL_NAMES[config.cell]}...")
-    set_seed(config.seed)
-    model, forecaster = build_model(config, steps)
-    repeat = (1, config.ensemble)
-    validation = (validation[0], np.tile(validation[1], repeat))
-    # Before training the network forecasts the anchor exactly (zero heads): "epoch 0".
-    initial_weights = model.get_weights()
-    anchor_loss = float(np.mean(np.abs(validation[1])))
-    outcome = fit(
-        model,
-        inputs[:fit_count],
-        np.tile(targets[:fit_count], repeat),
-        validation,
-        FitSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience),
-        context,
-        extra_callbacks=[_NaNInjector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None,
-    )
-    if not outcome.history:
-        raise JobStopped("Stopped before the first epoch finished; nothing was trained.")
-    best_loss = min(log.get("val_loss", np.inf) for log in outcome.history)
-    kept_anchor = bool(best_loss >= anchor_loss)
-    if kept_anchor:
-        # Early stopping at epoch 0: no epoch beat the anchor on the validation windows.
-        model.set_weights(initial_weights)
-
-    def predict(batch: np.ndarray) -> np.ndarray:
-        return np.asarray(forecaster(batch, training=False))
-
-    context.say("Forecasting and calibrating the intervals...")
-    # Holdout: one multi-step forecast from the end of the training part.
-    origin_context = transformed_train[-encoder.context_length :]
-    holdout_path = _predict_paths(predict, encoder, origin_context, holdout)[0]
-    # Future: from the end of all the data (the holdout is known by then).
-    future_path = _predict_paths(predict, encoder, transformed[-encoder.context_length :],
-                                 horizon)[0]
-
-    calibration_length = max(horizon, holdout)
-    widths = _calibrate(predict, encoder, transformed_train, fit_count, calibration_length)
-
-    time_index = _time_index(series, length)
-    future_time = _future_time(time_index, getattr(series, "freq", None), horizon)
-    frame = pd.concat(
-        [
-            _forecast_rows(time_index[train.size :], values[train.size :], holdout_path,
-                           widths, transform, "holdout"),
-            _forecast_rows(future_time, np.full(horizon, np.nan), future_path, widths,
-                           transform, "future"),
-        ],
-        ignore_index=True,
-    )
+    forecaster = RNNForecaster(config).fit(train, context=context, debug=debug)
+    holdout_forecast = forecaster.predict(holdout)
+    future_forecast = forecaster.predict(horizon, series=series)
 
     context.say("Scoring the baselines...")
-    actual = values[train.size :]
-    model_forecast = frame["forecast"].to_numpy()[:holdout]
-    baseline_frame = pd.DataFrame({"time": time_index[train.size :]})
+    names = ("naive", "seasonal_naive", "drift")
+    if debug.get("autoets", True):
+        names += ("autoets", "autotheta")
+    holdout_time, future_times = series.time[len(train) :], future_forecast.time
+    baseline_frame = pd.DataFrame({
+        "time": list(holdout_time) + list(future_times),
+        "part": ["holdout"] * holdout + ["future"] * horizon,
+    })
     baseline_scores = {}
-    for baseline in make_baselines(season, include_autoets=debug.get("autoets", True)):
-        baseline_frame[baseline.name] = baseline.fit(train).predict(holdout)
-        baseline_scores[baseline.name] = metric_functions.score(
-            actual, baseline_frame[baseline.name], train, season
-        )
+    for baseline in make_baselines(season, names):
+        past = baseline.fit(train).predict(holdout).mean
+        future = baseline.clone().fit(series).predict(horizon).mean
+        baseline_frame[baseline.name] = np.concatenate([past, future])
+        baseline_scores[baseline.name] = metric_functions.score(actual, past, train.values, season)
     scores = {
-        "model": metric_functions.score(actual, model_forecast, train, season),
+        "model": metric_functions.score(actual, holdout_forecast.mean, train.values, season),
         "baselines": baseline_scores,
     }
+    network_frame = None
+    if forecaster.choice_ == "hybrid":
+        network_past = forecaster.parts(holdout)["network"]
+        network_future = forecaster.parts(horizon, series=series)["network"]
+        scores["network"] = metric_functions.score(actual, network_past, train.values, season)
+        network_frame = pd.DataFrame({"time": baseline_frame["time"], "part": baseline_frame["part"],
+                                      "network": np.concatenate([network_past, network_future])})
 
-    model_path = Path(context.workdir) / "model.keras"
+    frame = pd.concat([_rows(holdout_forecast, actual, "holdout"),
+                       _rows(future_forecast, np.full(horizon, np.nan), "future")],
+                      ignore_index=True)
+    model_path = Path(context.workdir) / "model.rnnlab"
     forecaster.save(model_path)
-    copies = copies_last_value(frame["forecast"].to_numpy(), values, holdout)
     result = ForecastResult(
         config=config,
         forecast=frame,
         baselines=baseline_frame,
         metrics=scores,
-        history=outcome.history,
-        epochs_run=len(outcome.history),
-        best_epoch=0 if kept_anchor else outcome.best_epoch,
+        history=forecaster.history_,
+        epochs_run=len(forecaster.history_),
+        best_epoch=forecaster.best_epoch_,
         seconds=0.0,
-        stopped_by_user=outcome.stopped_by_user,
-        copies_last_value=copies,
+        stopped_by_user=forecaster.stopped_by_user_,
+        copies_last_value=copies_last_value(frame["forecast"].to_numpy(), series.values, holdout),
         warnings=[],
         model_path=str(model_path),
-        preprocessing={
-            "transform": transform.kind,
-            "anchor": anchor,
-            "seasons_averaged": encoder.seasons if anchor == "seasonal" else 0,
-            "differenced": encoder.differenced,
-            "scale": encoder.scale_,
-            "training_windows": fit_count,
-            "validation_windows": validation_count,
-            "members": config.ensemble,
-            "anchor_validation_loss": anchor_loss,
-            "best_validation_loss": best_loss,
-            "kept_anchor": kept_anchor,
-        },
+        preprocessing=forecaster.summary(),
+        choice=forecaster.choice_,
+        choice_text=forecaster.describe(),
+        network=network_frame,
     )
     result.warnings = _warnings(result)
     result.seconds = time.perf_counter() - started
     return result
 
 
-class _NaNInjector:
-    """Test hook (payload {"debug": {"nan_at_epoch": k}}): poisons the weights at epoch k so that
-    the loss becomes NaN, exercising the error path a diverging run takes."""
-
-    def __new__(cls, epoch: int):
-        import keras
-
-        class Injector(keras.callbacks.Callback):
-            def on_epoch_begin(self, index, logs=None):
-                if index + 1 >= epoch:
-                    head = next(layer for layer in self.model.layers
-                                if isinstance(layer, keras.layers.Dense))
-                    head.kernel.assign(np.full(head.kernel.shape, np.nan, dtype="float32"))
-
-        return Injector()
-
-
-def _calibrate(predict, encoder, transformed_train, fit_count, length) -> dict[float, np.ndarray]:
-    """Conformal widths (in transformed units) from forecasts made at the validation origins,
-    each path produced exactly as the holdout's is and ending inside the training part."""
-    context_length = encoder.context_length
-    contexts, _ = make_windows(transformed_train, context_length, 1)
-    longest = transformed_train.size - context_length - fit_count  # from the first origin
-    # Long enough to cover the model's outputs, short enough to leave about five origins.
-    usable = min(length, longest, max(encoder.steps, longest - 4))
-    origins = np.arange(fit_count, transformed_train.size - context_length - usable + 1)
-    paths = _predict_paths(predict, encoder, contexts[origins], usable)
-    truth = np.stack(
-        [transformed_train[i + context_length : i + context_length + usable] for i in origins]
-    )
-    widths = conformal_widths(truth - paths)
-    return {level: extend_widths(widths[level], length) for level in widths}
-
-
-def _forecast_rows(time_index, actual, path, widths, transform, part) -> pd.DataFrame:
-    count = len(path)
-    frame = pd.DataFrame({"time": time_index[:count], "actual": actual[:count],
-                          "forecast": transform.inverse(path)})
-    for level in LEVELS:
-        percent = int(round(level * 100))
-        width = widths[level][:count]
-        frame[f"lower_{percent}"] = transform.inverse(path - width)
-        frame[f"upper_{percent}"] = transform.inverse(path + width)
+def _rows(forecast, actual, part: str) -> pd.DataFrame:
+    frame = forecast.to_frame()
+    frame.insert(1, "actual", np.asarray(actual, dtype="float64")[: len(frame)])
     frame["part"] = part
     return frame
 
@@ -553,71 +338,57 @@ def _best_baseline(result: ForecastResult) -> tuple[str, float]:
 
 
 def verdict(result: ForecastResult) -> str:
-    """One plain sentence: did the network beat the best baseline on the holdout, by how much?"""
-    cell = CELL_NAMES[result.config.cell]
+    """One plain sentence: which forecast did best on the holdout, and by how much."""
+    model_label = result.model_label
     model = result.metrics["model"]["mase"]
     name, best = _best_baseline(result)
     if not name or not math.isfinite(model):
         mae = result.metrics["model"]["mae"]
-        return f"{cell}'s mean absolute error on the holdout is {mae:.4g} (MASE cannot be computed: the training part does not vary)."
-    label = BASELINE_NAMES.get(name, name)
+        return (f"{model_label}'s mean absolute error on the holdout is {mae:.4g} (MASE cannot be "
+                "computed: the training part does not vary).")
+    label = label_of(name)
     change = (model - best) / best * 100 if best > 0 else math.inf
-    if result.preprocessing.get("kept_anchor"):
-        anchor = {"seasonal": "the smoothed seasonal forecast",
-                  "last": "the last value carried forward"}[result.preprocessing["anchor"]]
-        comparison = "lower than" if model < best else "higher than"
-        if abs(change) < 1:
-            return (f"{cell} did not improve on its starting point, {anchor}, whose error "
-                    f"(MASE {model:.2f}) is about the same as {label}'s, the best baseline.")
-        return (f"{cell} did not improve on its starting point, {anchor}, whose error "
-                f"(MASE {model:.2f}) is {abs(change):.0f}% {comparison} {label}'s "
-                f"({best:.2f}), the best baseline.")
-    if model < best:
-        return (f"{cell}'s error (MASE {model:.2f}) is {abs(change):.0f}% lower than {label}'s "
-                f"({best:.2f}), the best baseline.")
+    ets = result.metrics["baselines"].get("autoets", {}).get("mase", math.nan)
+    against_ets = ""
+    if name != "autoets" and math.isfinite(ets):
+        against_ets = (f" It {'beat' if model < ets else 'did not beat'} AutoETS "
+                       f"(MASE {ets:.2f}).")
     if abs(change) < 1:
-        return f"{cell}'s error (MASE {model:.2f}) is about the same as {label}'s, the best baseline."
-    return (f"{cell}'s error (MASE {model:.2f}) is {change:.0f}% higher than {label}'s "
-            f"({best:.2f}), the best baseline: {label} is the better forecast here.")
+        return (f"{model_label}'s error (MASE {model:.2f}) is about the same as {label}'s, the "
+                f"best baseline.{against_ets}")
+    if model < best:
+        return (f"{model_label}'s error (MASE {model:.2f}) is {abs(change):.0f}% lower than "
+                f"{label}'s ({best:.2f}), the best baseline: use this model's forecast."
+                f"{against_ets}")
+    return (f"{model_label}'s error (MASE {model:.2f}) is {change:.0f}% higher than {label}'s "
+            f"({best:.2f}), the best baseline: use {label}'s forecast here (it is in the "
+            "download and on the chart).")
 
 
 def _warnings(result: ForecastResult) -> list[str]:
     warnings = []
-    cell = CELL_NAMES[result.config.cell]
-    name, best = _best_baseline(result)
-    model = result.metrics["model"]["mase"]
-    if name and math.isfinite(model) and model >= best:
-        label = BASELINE_NAMES.get(name, name)
-        warnings.append(
-            f"The model lost to {label} on the holdout: MASE {model:.2f} against {best:.2f}. "
-            f"Use {label}'s forecast, or try another window, cell or more epochs."
-        )
+    cell = result.cell_name
+    if result.choice == "classical":
+        warnings.append(result.choice_text)
     if result.copies_last_value:
         warnings.append(
-            "The forecast is little more than the last value carried forward: the network found "
-            "no pattern it trusts. Check that the series has one (trend, season), or try a "
-            "longer window."
+            "The forecast is little more than the last value carried forward: no pattern was "
+            "found that could be trusted. Check that the series has one (trend, season), or try "
+            "a longer window."
         )
     if result.stopped_by_user:
         warnings.append(
             f"Training was stopped by hand after {result.epochs_run} epochs; the forecast uses "
             "the best weights reached by then."
         )
-    if result.preprocessing.get("kept_anchor"):
-        anchor = {"seasonal": "the smoothed seasonal forecast",
-                  "last": "the last value carried forward"}[result.preprocessing["anchor"]]
+    if result.choice != "classical" and result.preprocessing.get("kept_anchor"):
         warnings.append(
-            f"No epoch of {cell} beat its starting point ({anchor}) on the validation windows, "
-            "so the forecast is that starting point: the network learned nothing it could "
-            "trust. Try more data, a longer window or another cell."
+            f"No epoch of {cell} beat its starting point (a seasonal or last-value forecast) on "
+            "the validation points, so the network's part of the forecast is that starting "
+            "point. Try more data, a longer window or another cell."
         )
-    elif result.best_epoch <= 1 and result.epochs_run > 1:
-        warnings.append(
-            f"{cell}'s validation error was lowest after the very first epoch: the network "
-            "barely learned. Try a lower learning rate or a longer series."
-        )
-    windows = result.preprocessing.get("training_windows", MIN_WINDOWS)
-    if windows < 30:
+    windows = result.preprocessing.get("training_windows")
+    if windows is not None and windows < 30 and result.choice != "classical":
         warnings.append(
             f"Only {windows} training windows fit in this series: the network has little to "
             "learn from, so treat its forecast with care."

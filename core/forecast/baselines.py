@@ -1,0 +1,174 @@
+"""Classical forecasters with the same contract as the network: naive, seasonal naive, drift,
+AutoETS, AutoTheta, AutoARIMA, and their equal-weight combination.
+
+Each wraps one statsforecast model, which also gives 80% and 95% intervals. A season is dropped
+when the training part holds fewer than two full seasons (the seasonal models cannot estimate
+it then); the forecast still comes, without the season.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.errors import InputError
+from core.forecast.base import (
+    LEVELS,
+    Forecast,
+    Forecaster,
+    as_series,
+    combine,
+    future_time,
+    make_forecast,
+)
+
+
+class StatsForecaster(Forecaster):
+    """A statsforecast model behind RNN Lab's contract. Subclasses name the model."""
+
+    seasonal = True
+    min_points = 1
+
+    def __init__(self, season: int | None = None):
+        self.season = season
+
+    def params(self) -> dict[str, Any]:
+        return {"season": self.season}
+
+    def _model(self, season: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fit(self, series: Any) -> StatsForecaster:
+        data = as_series(series, self.season)
+        if len(data) < self.min_points:
+            raise InputError(
+                f"{self.label} needs at least {self.min_points} points; the training part has "
+                f"{len(data)}."
+            )
+        season = data.season if data.season > 1 and len(data) >= 2 * data.season else 1
+        self.season_used_ = season
+        self.data_ = data
+        self.model_ = self._model(season).fit(data.values)
+        return self
+
+    def predict(self, horizon: int) -> Forecast:
+        horizon = int(horizon)
+        output = self.model_.predict(horizon, level=[int(level * 100) for level in LEVELS])
+        bounds = {}
+        for level in LEVELS:
+            percent = int(level * 100)
+            bounds[level] = (output[f"lo-{percent}"], output[f"hi-{percent}"])
+        mean = np.asarray(output["mean"], dtype="float64")
+        time = future_time(self.data_.time, self.data_.freq, horizon)
+        return make_forecast(mean, bounds, time, self.name)
+
+
+class NaiveForecaster(StatsForecaster):
+    """Every future value equals the last one seen."""
+
+    name, label = "naive", "naive"
+
+    def _model(self, season):
+        from statsforecast.models import Naive
+
+        return Naive()
+
+
+class SeasonalNaiveForecaster(StatsForecaster):
+    """Every future value equals the value one season earlier."""
+
+    name, label = "seasonal_naive", "seasonal naive"
+
+    def _model(self, season):
+        from statsforecast.models import Naive, SeasonalNaive
+
+        return SeasonalNaive(season) if season > 1 else Naive()
+
+
+class DriftForecaster(StatsForecaster):
+    """The straight line through the first and last training values, extended."""
+
+    name, label = "drift", "drift"
+    min_points = 2
+
+    def _model(self, season):
+        from statsforecast.models import RandomWalkWithDrift
+
+        return RandomWalkWithDrift()
+
+
+class AutoETSForecaster(StatsForecaster):
+    """Exponential smoothing with error, trend and season picked by AICc."""
+
+    name, label = "autoets", "AutoETS"
+
+    def _model(self, season):
+        from statsforecast.models import AutoETS
+
+        return AutoETS(season_length=season)
+
+
+class AutoThetaForecaster(StatsForecaster):
+    """The Theta method (M3's winner), its variant picked by in-sample error."""
+
+    name, label = "autotheta", "AutoTheta"
+    min_points = 3
+
+    def _model(self, season):
+        from statsforecast.models import AutoTheta
+
+        return AutoTheta(season_length=season)
+
+
+class AutoARIMAForecaster(StatsForecaster):
+    """ARIMA with orders picked by AICc (slower than the others: about half a second)."""
+
+    name, label = "autoarima", "AutoARIMA"
+    min_points = 3
+
+    def _model(self, season):
+        from statsforecast.models import AutoARIMA
+
+        return AutoARIMA(season_length=season)
+
+
+class CombinationForecaster(Forecaster):
+    """The equal-weight mean of several forecasters (by default AutoETS and AutoTheta)."""
+
+    name, label = "combination", "ETS+Theta"
+
+    def __init__(self, season: int | None = None, members: tuple[str, ...] = ("autoets", "autotheta")):
+        self.season = season
+        self.members = tuple(members)
+
+    def params(self) -> dict[str, Any]:
+        return {"season": self.season, "members": self.members}
+
+    def fit(self, series: Any) -> CombinationForecaster:
+        self.members_ = [BASELINES[name](self.season).fit(series) for name in self.members]
+        return self
+
+    def predict(self, horizon: int) -> Forecast:
+        return combine([member.predict(horizon) for member in self.members_], self.name)
+
+
+BASELINES: dict[str, type[StatsForecaster]] = {
+    cls.name: cls
+    for cls in (NaiveForecaster, SeasonalNaiveForecaster, DriftForecaster, AutoETSForecaster,
+                AutoThetaForecaster, AutoARIMAForecaster)
+}
+# What every forecast is scored against, in the order the page shows them.
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "drift", "autoets", "autotheta")
+
+
+def make_baselines(season: int | None, names: tuple[str, ...] = DEFAULT_BASELINES) -> list[Forecaster]:
+    """Fresh, unfitted baselines by name."""
+    return [BASELINES[name](season) for name in names]
+
+
+def label_of(name: str) -> str:
+    """The display name of a baseline ('autoets' -> 'AutoETS')."""
+    if name in BASELINES:
+        return BASELINES[name].label
+    return CombinationForecaster.label if name == CombinationForecaster.name else name

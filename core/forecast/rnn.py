@@ -1,0 +1,633 @@
+"""The recurrent network as a forecaster: `RNNForecaster(config).fit(series).predict(horizon)`.
+
+What makes a small per-series network hold its own against the classical methods (each idea
+measured on bench/accuracy.py, Tourism and M1 series):
+
+- Per-window normalisation (N-BEATS, DeepAR): each input window is taken relative to its own
+  last value and divided by one scale, after logs where the swings grow with the level.
+- Residual learning over a seasonal anchor (ES-RNN): the network forecasts what a smoothed
+  seasonal-naive forecast gets wrong. Its output head starts at zero, so an untrained network
+  forecasts the anchor, and training can only move away from it where the data say so.
+- Direct multi-step outputs, with the targets of the last windows masked where they run past the
+  data, so a short series still yields a window per point.
+- An ensemble of networks side by side in one model, whose median is the forecast.
+- A validation block at the end of the training part: early stopping picks the number of
+  epochs, then the network is fitted again on all the data for that many epochs.
+- On the same block, the network's forecasts are compared with AutoETS and AutoTheta and with the
+  mean of all three (the hybrid); `combine="auto"` keeps the network alone only where it beats the
+  hybrid there. The residuals on the block calibrate the 80% / 95% intervals (conformal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.config import ForecastConfig
+from core.errors import InputError, JobStopped
+from core.forecast.base import LEVELS, Forecast, Forecaster, SeriesData, as_series, future_time
+from core.forecast.baselines import AutoETSForecaster, AutoThetaForecaster
+from core.intervals import conformal_widths, extend_widths
+from core.preprocessing import ValueTransform, WindowEncoder, choose_anchor, choose_transform
+
+# The M4 competition's horizons, except monthly (one year ahead reads more naturally).
+DEFAULT_HORIZONS = {
+    "yearly": 6, "quarterly": 8, "monthly": 12, "weekly": 13, "daily": 14, "hourly": 24,
+    "subhourly": 24, "unknown": 10,
+}
+# Windows (each with at least one target) the network needs to be fitted honestly; with fewer,
+# the forecaster falls back to the classical combination and says so.
+MIN_WINDOWS = 6
+MIN_WINDOW = 3
+VALIDATION_ORIGINS = 4
+
+
+def frequency_kind(freq: str | None) -> str:
+    """'yearly', 'quarterly', 'monthly', 'weekly', 'daily', 'hourly', 'subhourly' or 'unknown'."""
+    import pandas as pd
+
+    if not freq:
+        return "unknown"
+    try:
+        code = pd.tseries.frequencies.to_offset(freq).rule_code
+    except ValueError:
+        return "unknown"
+    code = code.split("-")[0].lstrip("0123456789")
+    if code.startswith(("Y", "A", "BY", "BA")):
+        return "yearly"
+    if code.startswith(("Q", "BQ")):
+        return "quarterly"
+    if code in ("M", "MS", "ME", "BM", "BMS", "BME", "SM", "SMS", "SME", "CBM", "CBMS", "CBME"):
+        return "monthly"
+    if code.startswith("W"):
+        return "weekly"
+    if code in ("D", "B", "C"):
+        return "daily"
+    if code in ("h", "H", "bh", "BH", "cbh", "CBH"):
+        return "hourly"
+    if code in ("min", "T", "s", "S", "ms", "L", "us", "U", "ns", "N"):
+        return "subhourly"
+    return "unknown"
+
+
+def default_window(season: int, horizon: int) -> int:
+    """Two seasons or twice the horizon, whichever is longer (at least 8); past 48 steps (weekly
+    data), twice the horizon and at least 24: the seasonal anchor already carries the long
+    pattern, and long windows make training slow."""
+    window = max(2 * season, 2 * horizon, 8)
+    if window > 48:
+        window = min(max(2 * horizon, 24), 48)
+    return window
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The settings a fit decided from the data (kept with the model)."""
+
+    season: int
+    horizon: int
+    window: int
+    transform: str
+    anchor: str
+    seasons: int
+    validation: int  # points at the end of the training part held for validation
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def plan_for(values: np.ndarray, config: ForecastConfig, freq: str | None,
+             series_season: int) -> Plan | None:
+    """Window, horizon, season, transform and validation block for a series of `values`, or None
+    when not even MIN_WINDOWS windows of MIN_WINDOW inputs fit (the network cannot be fitted)."""
+    length = values.size
+    kind = frequency_kind(freq)
+    season = int(config.season or series_season or 1)
+    horizon = int(config.horizon or DEFAULT_HORIZONS[kind])
+    # The validation block: one horizon, but never more than a third of the series.
+    validation = max(1, min(horizon, length // 3))
+    fit_part = length - validation
+    window = int(config.window or default_window(season, horizon))
+    if config.window is None:
+        window = max(MIN_WINDOW, min(window, fit_part - MIN_WINDOWS - 1))
+    if fit_part - (window + 1) < MIN_WINDOWS:
+        return None
+    transform = config.transform
+    train = values[:fit_part]
+    if transform == "auto":
+        transform = choose_transform(train, season)
+    elif transform in ("log", "log_difference") and np.any(values <= 0):
+        transform = "none"
+    logged = ValueTransform(transform).forward(values) if transform.startswith("log") else values
+    # The anchor needs whole seasons inside the context; as many (up to 3) as leave the windows.
+    seasons = 0
+    if season > 1:
+        seasons = min(3, (fit_part - MIN_WINDOWS) // season)
+    anchor = "last"
+    if transform.endswith("difference") or seasons < 1:
+        seasons = 1 if seasons < 1 else seasons
+    else:
+        anchor = choose_anchor(logged[:fit_part], season, horizon, seasons)
+    return Plan(season, horizon, window, transform, anchor, seasons, validation)
+
+
+def masked_windows(values: np.ndarray, context_length: int, steps: int,
+                   first_origin: int | None = None, last_origin: int | None = None):
+    """Contexts and targets at every origin from `first_origin` to `last_origin` (inclusive): the
+    `context_length` values before the origin, and the `steps` values from it, NaN past the end.
+
+    `masked_windows(np.arange(6.), 3, 2)` gives contexts [0,1,2], [1,2,3], [2,3,4] and targets
+    [3,4], [4,5], [5,nan].
+    """
+    values = np.asarray(values, dtype="float64")
+    first = context_length if first_origin is None else int(first_origin)
+    last = values.size - 1 if last_origin is None else int(last_origin)
+    padded = np.concatenate([values, np.full(steps, np.nan)])
+    origins = np.arange(first, last + 1)
+    contexts = np.stack([values[o - context_length : o] for o in origins]) if origins.size else \
+        np.empty((0, context_length))
+    targets = np.stack([padded[o : o + steps] for o in origins]) if origins.size else \
+        np.empty((0, steps))
+    return contexts, targets
+
+
+def masked_mae(y_true, y_pred):
+    """Mean absolute error over the targets that exist (NaN targets are the future)."""
+    from keras import ops
+
+    present = ops.logical_not(ops.isnan(y_true))
+    weight = ops.cast(present, y_pred.dtype)
+    error = ops.abs(ops.where(present, y_true, ops.zeros_like(y_true)) - y_pred) * weight
+    return ops.sum(error, axis=-1) / ops.maximum(ops.sum(weight, axis=-1), 1.0)
+
+
+def build_network(config: ForecastConfig, window: int, steps: int):
+    """`ensemble` recurrent networks side by side in one Keras model, outputs concatenated
+    (members * steps). Each member: `num_layers` recurrent layers of the configured cell, then a
+    dense head initialised at zero (so an untrained member forecasts the anchor exactly)."""
+    import keras
+
+    from core.cells import get_cell
+
+    cell = get_cell(config.cell)
+    inputs = keras.Input((window, 1), name="window")
+    outputs = []
+    for member in range(1, config.ensemble + 1):
+        hidden = inputs
+        for index in range(1, config.num_layers + 1):
+            hidden = cell.make_layer(config.units, return_sequences=index < config.num_layers,
+                                     name=f"{config.cell}_{member}_{index}")(hidden)
+            if config.dropout:
+                hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{member}_{index}")(hidden)
+        outputs.append(keras.layers.Dense(steps, kernel_initializer="zeros",
+                                          name=f"forecast_{member}")(hidden))
+    merged = outputs[0] if len(outputs) == 1 else keras.layers.Concatenate(name="members")(outputs)
+    model = keras.Model(inputs, merged, name="forecaster")
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
+                                      clipnorm=config.clipnorm or None)
+    model.compile(optimizer=optimizer, loss=masked_mae)
+    return model
+
+
+class _Quiet:
+    """A job context for the second fit: honours Stop, reports nothing (the curve shown is the
+    validated first fit's)."""
+
+    def __init__(self, context):
+        self._context = context
+
+    def set_total(self, epochs):
+        pass
+
+    def report(self, logs):
+        pass
+
+    def say(self, message):
+        pass
+
+    def should_stop(self):
+        return self._context.should_stop() if self._context is not None else False
+
+
+class _NoContext(_Quiet):
+    def __init__(self):
+        super().__init__(None)
+
+
+class RNNForecaster(Forecaster):
+    """A SimpleRNN / LSTM / GRU forecaster of one series (see the module's notes).
+
+    Learned state: `plan_` (settings decided from the data), `encoder_`, `model_` (Keras),
+    `history_` (epoch logs of the validated fit), `best_epoch_`, `choice_` ('network' or
+    'hybrid'), `validation_scores_`, `widths_` (interval half-widths per step, transformed
+    units), `fallback_` (the reason the network could not be fitted, else '').
+    """
+
+    name = "network"
+
+    def __init__(self, config: ForecastConfig | None = None):
+        self.config = config or ForecastConfig()
+
+    @property
+    def label(self) -> str:
+        from core.cells import get_cell
+
+        return get_cell(self.config.cell).name
+
+    def params(self) -> dict[str, Any]:
+        return {"config": self.config}
+
+    # ------------------------------------------------------------------------------------------
+    # Fitting
+
+    def fit(self, series: Any, context=None, debug: dict | None = None) -> RNNForecaster:
+        """Fit the network (and the classical members of the hybrid) on `series`.
+
+        Raises:
+            InputError: the series is too short for any forecast.
+            TrainingError: the loss became NaN/inf.
+            JobStopped: Stop was pressed before the first epoch finished.
+        """
+        data = as_series(series, self.config.season)
+        if len(data) < 3:
+            raise InputError(
+                f"The series has {len(data)} points; even the simplest forecast needs 3. "
+                "Use a longer series."
+            )
+        self.data_ = data
+        self.history_: list[dict] = []
+        self.best_epoch_ = 0
+        self.stopped_by_user_ = False
+        self.fallback_ = ""
+        plan = plan_for(data.values, self.config, data.freq, data.season)
+        horizon = int(self.config.horizon or DEFAULT_HORIZONS[frequency_kind(data.freq)])
+        self.horizon_ = plan.horizon if plan is not None else horizon
+        self.classical_ = [AutoETSForecaster(data.season), AutoThetaForecaster(data.season)]
+        if plan is None:
+            self.plan_ = None
+            self.fallback_ = (
+                f"The series is too short for a network ({len(data)} points: at least "
+                f"{MIN_WINDOW + 1 + MIN_WINDOWS + 1} are needed for {MIN_WINDOWS} training "
+                "windows and a validation point), so this is the mean of AutoETS and AutoTheta."
+            )
+            self.choice_ = "classical"
+            self._fit_classical(data, horizon)
+            return self
+        self.plan_ = plan
+        self._fit_network(data, plan, context or _NoContext(), debug or {})
+        return self
+
+    def _fit_classical(self, data: SeriesData, horizon: int) -> None:
+        for member in self.classical_:
+            member.fit(data)
+        transform = ValueTransform("none")
+        self.transform_ = transform
+        # Calibrate on the last `horizon` points with members fitted before them.
+        cut = max(3, len(data) - max(1, min(horizon, len(data) // 3)))
+        fitted = [type(m)(data.season).fit(data.head(cut)) for m in self.classical_]
+        path = np.mean([m.predict(len(data) - cut).mean for m in fitted], axis=0)
+        residuals = (data.values[cut:] - path)[None, :]
+        self.widths_ = {level: extend_widths(w, horizon) for level, w in
+                        conformal_widths(residuals).items()}
+        self.validation_scores_ = {}
+
+    def _fit_network(self, data: SeriesData, plan: Plan, context, debug: dict) -> None:
+        from core.training import FitSettings, fit, set_seed
+
+        config = self.config
+        transform = ValueTransform(plan.transform)
+        values = transform.forward(data.values)
+        fit_part = values.size - plan.validation
+        steps = plan.horizon if config.strategy == "direct" else 1
+        encoder = WindowEncoder(plan.window, steps, plan.season, plan.anchor,
+                                plan.transform.endswith("difference"), plan.seasons)
+        encoder.fit(values[:fit_part])
+        length = encoder.context_length
+        contexts, futures = masked_windows(values[:fit_part], length, steps)
+        if len(contexts) < MIN_WINDOWS:
+            # A long seasonal context can leave too few windows: fall back to the last value.
+            encoder = WindowEncoder(plan.window, steps, 1, "last", encoder.differenced, 1)
+            encoder.fit(values[:fit_part])
+            length = encoder.context_length
+            contexts, futures = masked_windows(values[:fit_part], length, steps)
+            plan = dataclasses.replace(plan, anchor="last", seasons=1)
+            self.plan_ = plan
+        inputs, targets = encoder.inputs(contexts), encoder.targets(contexts, futures)
+        self.training_windows_ = len(contexts)
+        validation_contexts, validation_futures = masked_windows(
+            values, length, steps, first_origin=fit_part)
+        validation = (encoder.inputs(validation_contexts),
+                      np.tile(encoder.targets(validation_contexts, validation_futures),
+                              (1, config.ensemble)))
+        settings = FitSettings(epochs=config.epochs, batch_size=config.batch_size,
+                               patience=config.patience)
+        context.say(f"Training {self.label}...")
+        set_seed(config.seed)
+        model = build_network(config, plan.window, steps)
+        initial = model.get_weights()
+        anchor_loss = float(np.nanmean(np.abs(validation[1])))
+        extra = [_nan_injector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None
+        outcome = fit(model, inputs, np.tile(targets, (1, config.ensemble)), validation,
+                      settings, context, extra_callbacks=extra)
+        if not outcome.history:
+            raise JobStopped("Stopped before the first epoch finished; nothing was trained.")
+        self.history_ = outcome.history
+        self.stopped_by_user_ = outcome.stopped_by_user
+        best_loss = min(log.get("val_loss", np.inf) for log in outcome.history)
+        self.kept_anchor_ = bool(best_loss >= anchor_loss)
+        self.best_epoch_ = 0 if self.kept_anchor_ else outcome.best_epoch
+        if self.kept_anchor_:
+            model.set_weights(initial)
+        self.transform_, self.encoder_, self.model_ = transform, encoder, model
+        self.anchor_validation_loss_, self.best_validation_loss_ = anchor_loss, best_loss
+
+        # Compare with the classical members on the validation block, from the same origins.
+        validation_paths = self._validation_paths(values, fit_part, plan.validation)
+        self._choose(data, values, fit_part, validation_paths)
+
+        if config.refit and self.best_epoch_ > 0 and not self.stopped_by_user_:
+            context.say(f"Fitting {self.label} again on all the data...")
+            # The same model from its first weights and a fresh optimizer: no second tracing.
+            model.set_weights(initial)
+            for variable in model.optimizer.variables:
+                variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+            encoder.fit(values)
+            all_contexts, all_futures = masked_windows(values, length, steps)
+            fit(model, encoder.inputs(all_contexts),
+                np.tile(encoder.targets(all_contexts, all_futures), (1, config.ensemble)),
+                None, dataclasses.replace(settings, epochs=self.best_epoch_, patience=0),
+                _Quiet(context))
+        for member in self.classical_:
+            member.fit(data)
+
+    def _validation_paths(self, values: np.ndarray, fit_part: int, count: int) -> np.ndarray:
+        """The network's forecasts (transformed units) from each origin of the validation block,
+        `count` steps each (NaN past the data)."""
+        contexts, _ = masked_windows(values, self.encoder_.context_length, 1, first_origin=fit_part)
+        paths = self._paths(contexts, count)
+        for row in range(paths.shape[0]):
+            paths[row, values.size - fit_part - row :] = np.nan
+        return paths
+
+    def _choose(self, data: SeriesData, values: np.ndarray, fit_part: int,
+                network_paths: np.ndarray) -> None:
+        """Pick the network alone or the hybrid by their errors on the validation block, and
+        calibrate the intervals on the chosen one's residuals there."""
+        # At most VALIDATION_ORIGINS origins, spread over the block's first half so that each
+        # forecasts at least half of it (the classical members are refitted at each).
+        rows = np.unique(np.linspace(0, (values.size - fit_part - 1) // 2,
+                                     VALIDATION_ORIGINS).round().astype(int))
+        network_paths = network_paths[rows]
+        count = network_paths.shape[1]
+        truth = np.full_like(network_paths, np.nan)
+        classical_paths = np.full_like(network_paths, np.nan)
+        for row, origin in enumerate(fit_part + rows):
+            ahead = min(count, values.size - origin)
+            truth[row, :ahead] = values[origin : origin + ahead]
+            members = [type(m)(data.season).fit(data.head(origin)) for m in self.classical_]
+            mean = np.mean([m.predict(ahead).mean for m in members], axis=0)
+            classical_paths[row, :ahead] = self._forward(mean)
+        network = self.transform_.inverse(network_paths)
+        hybrid_paths = self._forward((2 * self.transform_.inverse(classical_paths) + network) / 3)
+        scale = float(np.nanmean(np.abs(np.diff(values[:fit_part])))) or 1.0
+        scores = {
+            "network": float(np.nanmean(np.abs(truth - network_paths))) / scale,
+            "classical": float(np.nanmean(np.abs(truth - classical_paths))) / scale,
+            "hybrid": float(np.nanmean(np.abs(truth - hybrid_paths))) / scale,
+        }
+        self.validation_scores_ = scores
+        mode = self.config.combine
+        if mode == "auto":
+            mode = "network" if scores["network"] < scores["hybrid"] else "hybrid"
+        self.choice_ = mode
+        chosen = network_paths if mode == "network" else hybrid_paths
+        residuals = truth - chosen
+        self.widths_ = _widths(residuals, max(self.plan_.horizon, count))
+
+    def _forward(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype="float64")
+        if self.transform_.kind == "log":
+            values = np.maximum(values, 1e-9)
+        return self.transform_.forward(values)
+
+    def _paths(self, contexts: np.ndarray, length: int) -> np.ndarray:
+        """Forecasts (transformed units) of `length` steps after each context: the median of the
+        members, fed back recursively where the outputs do not reach that far."""
+        encoder = self.encoder_
+        contexts = np.atleast_2d(contexts).copy()
+        members, pieces, produced = self.config.ensemble, [], 0
+        while produced < length:
+            outputs = np.asarray(self.model_(encoder.inputs(contexts), training=False))
+            outputs = np.median(outputs.reshape(len(contexts), members, -1), axis=1)
+            step_values = encoder.decode(contexts, outputs)
+            pieces.append(step_values)
+            produced += step_values.shape[1]
+            contexts = np.concatenate([contexts, step_values], axis=1)[:, -encoder.context_length :]
+        return np.concatenate(pieces, axis=1)[:, :length]
+
+    # ------------------------------------------------------------------------------------------
+    # Forecasting
+
+    def parts(self, horizon: int | None = None, series: Any = None) -> dict[str, np.ndarray]:
+        """The forecasts the result is made of: 'network' (when a network was fitted) and
+        'classical' (the mean of AutoETS and AutoTheta, when the result uses it)."""
+        data = self.data_ if series is None else as_series(series, self.data_.season)
+        horizon = int(horizon or self.horizon_)
+        parts = {}
+        if self.plan_ is not None:
+            values = self.transform_.forward(data.values)
+            length = self.encoder_.context_length
+            if values.size < length:
+                raise InputError(
+                    f"The model needs at least {length} points to forecast from; the series has "
+                    f"{values.size}. Use a longer series."
+                )
+            parts["network"] = self.transform_.inverse(
+                self._paths(values[-length:][None, :], horizon)[0])
+        if self.choice_ in ("classical", "hybrid"):
+            members = self.classical_ if series is None else [
+                type(m)(data.season).fit(data) for m in self.classical_]
+            parts["classical"] = np.mean([m.predict(horizon).mean for m in members], axis=0)
+        return parts
+
+    def predict(self, horizon: int | None = None, series: Any = None) -> Forecast:
+        """Forecast `horizon` steps (default: the fitted horizon) after the end of the data the
+        model was fitted on, or after the end of `series` (same frequency) without fitting the
+        network again; the classical members of a hybrid are re-estimated on `series` then."""
+        data = self.data_ if series is None else as_series(series, self.data_.season)
+        horizon = int(horizon or self.horizon_)
+        parts = self.parts(horizon, series)
+        if self.choice_ == "hybrid":
+            mean = (2 * parts["classical"] + parts["network"]) / 3
+        else:
+            mean = parts["network" if self.choice_ == "network" else "classical"]
+        widths = {level: extend_widths(self.widths_[level], horizon) for level in LEVELS}
+        centre = self._forward(mean)
+        lower = {level: self.transform_.inverse(centre - widths[level]) for level in LEVELS}
+        upper = {level: self.transform_.inverse(centre + widths[level]) for level in LEVELS}
+        time = future_time(data.time, data.freq, horizon)
+        return Forecast(mean, lower, upper, time, self.name)
+
+    def summary(self) -> dict:
+        """What the fit decided, as plain JSON-ready values (for metrics.json and the page)."""
+        summary = {"choice": self.choice_, "validation_scores": dict(self.validation_scores_)}
+        if self.plan_ is None:
+            return {**summary, "fallback": self.fallback_}
+        return {
+            **summary,
+            **self.plan_.to_dict(),
+            "scale": self.encoder_.scale_,
+            "training_windows": self.training_windows_,
+            "members": self.config.ensemble,
+            "anchor_validation_loss": self.anchor_validation_loss_,
+            "best_validation_loss": self.best_validation_loss_,
+            "kept_anchor": self.kept_anchor_,
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # Model files
+
+    def save(self, path: str | Path | None = None) -> bytes:
+        """Save as an RNN Lab model file (signed; see `core.modelfile`); returns its bytes."""
+        from core.modelfile import save_model_file
+
+        data = self.data_
+        times = data.time
+        is_dates = isinstance(times, pd.DatetimeIndex)
+        description = {
+            "config": self.config.to_dict(),
+            "plan": self.plan_.to_dict() if self.plan_ else None,
+            "choice": self.choice_,
+            "fallback": self.fallback_,
+            "horizon": self.horizon_,
+            "transform": self.transform_.kind,
+            "scale": getattr(self.encoder_, "scale_", None) if self.plan_ else None,
+            "steps": self.encoder_.steps if self.plan_ else None,
+            "validation_scores": self.validation_scores_,
+            "best_epoch": self.best_epoch_,
+            "data": {"name": data.name, "freq": data.freq, "season": data.season,
+                     "points": len(data), "dates": is_dates,
+                     "start": str(times[0]), "end": str(times[-1])},
+        }
+        arrays = {"train_values": data.values.astype("float64"),
+                  "train_time": (times.asi8 if is_dates else np.arange(len(data))).astype("int64")}
+        for level in LEVELS:
+            arrays[f"widths_{int(level * 100)}"] = np.asarray(self.widths_[level], "float64")
+        if self.plan_ is not None:
+            for index, weight in enumerate(self.model_.get_weights()):
+                arrays[f"weight_{index:03d}"] = np.asarray(weight, dtype="float32")
+        return save_model_file("forecast", description, arrays, path)
+
+    @classmethod
+    def load(cls, source: Any) -> RNNForecaster:
+        """A forecaster from an RNN Lab model file (bytes, a path, or an upload), rebuilt by our
+        own code from its settings and weights.
+
+        Raises:
+            ModelFileError: the file is not a forecast model file this server signed, or its
+                contents do not match what it describes.
+        """
+        from core.modelfile import ModelFileError, load_model_file
+
+        model_file = load_model_file(source, kind="forecast")
+        try:
+            config = ForecastConfig.from_dict(model_file.field("config", dict))
+        except Exception as error:  # a signed file from another version: say so plainly
+            raise ModelFileError(
+                f"This model file's settings cannot be read by this version of RNN Lab ({error})."
+            ) from error
+        self = cls(config)
+        info = model_file.field("data", dict)
+        values = model_file.array("train_values", "float64", (None,))
+        stamps = model_file.array("train_time", "int64", (values.size,))
+        time = pd.DatetimeIndex(stamps) if info.get("dates") else pd.RangeIndex(values.size)
+        self.data_ = SeriesData(values, time, info.get("freq"), int(info.get("season") or 1),
+                                str(info.get("name") or "value"))
+        self.choice_ = model_file.field("choice", str)
+        if self.choice_ not in ("network", "hybrid", "classical"):
+            raise ModelFileError(f"This model file's choice '{self.choice_}' is unknown.")
+        self.fallback_ = model_file.field("fallback", str)
+        self.horizon_ = model_file.field("horizon", int)
+        self.validation_scores_ = model_file.field("validation_scores", dict)
+        self.best_epoch_ = model_file.field("best_epoch", int)
+        self.history_, self.stopped_by_user_ = [], False
+        self.widths_ = {level: model_file.array(f"widths_{int(level * 100)}", "float64", (None,))
+                        for level in LEVELS}
+        self.transform_ = ValueTransform(model_file.field("transform", str))
+        self.classical_ = [AutoETSForecaster(self.data_.season),
+                           AutoThetaForecaster(self.data_.season)]
+        self.created_ = model_file.created
+        plan = model_file.description.get("plan")
+        self.plan_ = Plan(**plan) if isinstance(plan, dict) else None
+        if self.plan_ is not None:
+            steps = model_file.field("steps", int)
+            self.encoder_ = WindowEncoder(self.plan_.window, steps, self.plan_.season,
+                                          self.plan_.anchor, self.plan_.transform.endswith("difference"),
+                                          self.plan_.seasons)
+            self.encoder_.scale_ = float(model_file.field("scale", (int, float)))
+            self.model_ = build_network(config, self.plan_.window, steps)
+            expected = self.model_.get_weights()
+            weights = [model_file.array(f"weight_{index:03d}", "float32", weight.shape)
+                       for index, weight in enumerate(expected)]
+            self.model_.set_weights(weights)
+        if self.choice_ in ("classical", "hybrid"):
+            for member in self.classical_:
+                member.fit(self.data_)
+        return self
+
+    def describe(self) -> str:
+        """One plain line: what was chosen and why."""
+        if self.choice_ == "classical":
+            return self.fallback_
+        scores = self.validation_scores_
+        network, hybrid = scores["network"], scores["hybrid"]
+        if self.choice_ == "network":
+            return (f"{self.label} alone: on the last {self.plan_.validation} training points it "
+                    f"beat its mix with AutoETS and AutoTheta (scaled error {network:.2f} against "
+                    f"{hybrid:.2f}).")
+        reason = ("it did better there" if hybrid <= network
+                  else "the mix is the setting chosen")
+        return (f"{self.label} mixed with AutoETS and AutoTheta: on the last "
+                f"{self.plan_.validation} training points the mix's scaled error was "
+                f"{hybrid:.2f} against {network:.2f} for the network alone, and {reason}.")
+
+
+def _widths(residuals: np.ndarray, length: int) -> dict[float, np.ndarray]:
+    """Conformal half-widths per step from residuals with NaN where a path ran past the data."""
+    residuals = np.asarray(residuals, dtype="float64")
+    steps = residuals.shape[1]
+    typical = np.array([np.nanmean(np.abs(residuals[:, k])) if np.any(np.isfinite(residuals[:, k]))
+                        else np.nan for k in range(steps)])
+    known = np.where(np.isfinite(typical))[0]
+    if known.size == 0:
+        raise InputError("No validation residuals to calibrate the intervals.")
+    typical = typical[: known[-1] + 1]
+    # Steps with one or two residuals are noisy: grow like a random walk from the first step.
+    counts = np.sum(np.isfinite(residuals), axis=0)[: typical.size]
+    base = typical[0] if np.isfinite(typical[0]) and typical[0] > 0 else np.nanmax(typical)
+    walk = base * np.sqrt(np.arange(1, typical.size + 1))
+    typical = np.where((counts >= 3) & np.isfinite(typical), typical, walk)
+    typical = np.maximum.accumulate(np.maximum(typical, 1e-12))
+    ratios = np.abs(residuals[:, : typical.size]) / typical
+    ratios = ratios[np.isfinite(ratios)]
+    widths = conformal_widths(ratios[:, None] if ratios.size else np.ones((1, 1)))
+    return {level: extend_widths(float(widths[level].max()) * typical, length) for level in LEVELS}
+
+
+def _nan_injector(epoch: int):
+    """Test hook: poisons the weights at epoch `epoch` so that the loss becomes NaN."""
+    import keras
+
+    class Injector(keras.callbacks.Callback):
+        def on_epoch_begin(self, index, logs=None):
+            if index + 1 >= epoch:
+                head = next(layer for layer in self.model.layers
+                            if isinstance(layer, keras.layers.Dense))
+                head.kernel.assign(np.full(head.kernel.shape, np.nan, dtype="float32"))
+
+    return Injector()
+
