@@ -44,7 +44,8 @@ METRIC_HELP = {
 def series_summary(series: Series) -> None:
     """Length, time span, frequency, season and what was filled, in one line."""
     facts = describe(series)
-    span = f"from {_time_text(facts['start'])} to {_time_text(facts['end'])}"
+    span = (f"from {time_text(facts['start'], series.freq)} to "
+            f"{time_text(facts['end'], series.freq)}")
     frequency = facts["frequency"] or "no regular frequency"
     filled = facts["missing_filled"]
     filled_text = f", {filled} missing value(s) filled" if filled else ", no missing values"
@@ -72,13 +73,76 @@ def series_figure(series: Series) -> go.Figure:
         yaxis_title=series.name,
         hovermode="x unified",
     )
+    figure.update_xaxes(hoverformat=time_format(series.freq, series.time))
     return figure
 
 
-def _time_text(value) -> str:
+def time_format(freq: str | None, time: pd.Index | None = None) -> str:
+    """The strftime pattern that shows a time at the series' own precision: a month as
+    2024-03, a day as 2024-03-01, an hour as 2024-03-01 13:00 (plotly reads it too)."""
+    base = (freq or "").split("-")[0].lstrip("0123456789")
+    if base in ("YS", "YE", "Y", "A", "AS"):
+        return "%Y"
+    if base in ("MS", "ME", "M", "QS", "QE", "Q", "BMS", "BME", "BQS", "BQE", "SMS", "SME"):
+        return "%Y-%m"
+    if base in ("h", "min", "s", "ms", "us", "ns", "T", "S", "H"):
+        return "%Y-%m-%d %H:%M"
+    if base in ("D", "B", "W", "C"):
+        return "%Y-%m-%d"
+    # Irregular or unknown: as precise as the times themselves.
+    if isinstance(time, pd.DatetimeIndex) and len(time) and (time != time.normalize()).any():
+        return "%Y-%m-%d %H:%M"
+    return "%Y-%m-%d"
+
+
+def time_text(value, freq: str | None = None) -> str:
+    """A time as a person reads it at the series' precision; row numbers as they are."""
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d") if value.day != 1 else value.strftime("%Y-%m")
+        fmt = time_format(freq, pd.DatetimeIndex([value]))
+        if fmt == "%Y-%m" and (freq or "").startswith("Q"):
+            return f"{value.year} Q{value.quarter}"
+        return value.strftime(fmt)
     return str(value)
+
+
+def recent_view(time: pd.Index, first_forecast: int, season: int) -> int:
+    """Where a forecast chart opens: the index of the first history point shown.
+
+    A few seasons (or, with no season, a few forecast lengths) before the first forecast
+    point, so the forecast is not squeezed into the last pixels of a long history; 0 when the
+    whole history is short enough to show.
+    """
+    ahead = max(len(time) - first_forecast, 1)
+    shown = max(3 * season if season > 1 else 0, 4 * ahead, 36)
+    if first_forecast <= 2 * shown:
+        return 0
+    return first_forecast - shown
+
+
+def zoom_buttons(figure: go.Figure, x_range: list, y_range: list | None) -> None:
+    """Open zoomed on `x_range`, with a range slider and buttons for the full history."""
+    recent = {"xaxis.range": x_range, "xaxis.autorange": False}
+    if y_range is not None:
+        recent.update({"yaxis.range": y_range, "yaxis.autorange": False})
+    figure.update_layout(
+        xaxis={"range": x_range, "rangeslider": {"visible": True, "thickness": 0.08}},
+        yaxis={"range": y_range} if y_range is not None else {},
+        updatemenus=[{
+            "type": "buttons",
+            "direction": "right",
+            "x": 0,
+            "y": 1.0,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "pad": {"b": 4},
+            "showactive": True,
+            "buttons": [
+                {"label": "Recent", "method": "relayout", "args": [recent]},
+                {"label": "All history", "method": "relayout",
+                 "args": [{"xaxis.autorange": True, "yaxis.autorange": True}]},
+            ],
+        }],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,14 +205,45 @@ def results_figure(series: Series, result: ForecastResult) -> go.Figure:
     if len(holdout):
         figure.add_vline(x=holdout["time"].iloc[0], line={"color": "#adb5bd", "dash": "dot"})
     figure.update_layout(
-        height=460,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=500,
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
         yaxis_title=series.name,
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.12},
-        title={"text": f"{result.cell_name} forecast of {series.name}", "font": {"size": 16}},
+        legend={"orientation": "h", "y": -0.25},
+        title={"text": f"{result.cell_name} forecast of {series.name}", "font": {"size": 16},
+               "y": 0.97},
     )
+    figure.update_xaxes(hoverformat=time_format(series.freq, series.time))
+    start = recent_view(series.time, train_length, series.season)
+    if start > 0:
+        shown_from = time[start]
+        last = future["time"].iloc[-1] if len(future) else time[-1]
+        zoom_buttons(figure, [shown_from, last], _visible_range(figure, shown_from))
     return figure
+
+
+def _visible_range(figure: go.Figure, shown_from) -> list[float] | None:
+    """The y range of everything drawn from `shown_from` on (hidden baselines left out)."""
+    low, high = math.inf, -math.inf
+    for trace in figure.data:
+        if trace.visible == "legendonly" or trace.x is None or trace.y is None:
+            continue
+        for x, y in zip(trace.x, trace.y, strict=False):
+            if y is None or x is None or not _at_or_after(x, shown_from):
+                continue
+            value = float(y)
+            if math.isfinite(value):
+                low, high = min(low, value), max(high, value)
+    if not math.isfinite(low):
+        return None
+    pad = 0.05 * (high - low) or abs(high) * 0.05 or 1.0
+    return [low - pad, high + pad]
+
+
+def _at_or_after(x, start) -> bool:
+    if isinstance(start, pd.Timestamp):
+        return pd.Timestamp(x) >= start
+    return x >= start
 
 
 def _add_bands(figure: go.Figure, part: pd.DataFrame, label: str) -> None:
@@ -213,7 +308,8 @@ def show_results(series: Series, result: ForecastResult, key: str) -> None:
     st.caption(
         "Shaded: where the true values should fall 80% and 95% of the time. The dotted line "
         "marks the start of the holdout. Click a name in the legend to show or hide a line "
-        "(the other baselines are hidden at first)."
+        "(the other baselines are hidden at first). A long history opens on its recent part: "
+        "**All history** (above the chart) or the slider below it shows the rest."
     )
     text = verdict(result)
     if model_wins(result) and not result.copies_last_value:
