@@ -82,6 +82,11 @@ def _add_data_options(parser) -> None:
         "the option or separate names with commas; every series is forecast",
     )
     data.add_argument(
+        "--series", metavar="ID",
+        help="in a file holding several series (a long table), forecast this one: its value in "
+        "the id column (with several id columns, the values joined by ' / ')",
+    )
+    data.add_argument(
         "--freq", metavar="F",
         help="frequency, to override the detected one: h, D, B, W, MS, QS or YS; times move to "
         "the start of their period and values in the same period are averaged (default: detected)",
@@ -189,7 +194,9 @@ def _load_series(args: argparse.Namespace, missing: str):
     series = load_series(
         args.data, target=args.target, date_col=args.date_col, sep=args.sep,
         decimal=args.decimal, encoding=args.encoding, missing=missing,
-        sheet=getattr(args, "sheet", None),
+        sheet=getattr(args, "sheet", None), freq=getattr(args, "freq", None),
+        series=getattr(args, "series", None),
+        id_cols=id_columns(args) if getattr(args, "series", None) else None,
     )
     return series
 

@@ -37,10 +37,9 @@ def test_help_names_the_sheet_option():
 
 def test_the_chosen_sheet_is_read(tmp_path):
     data = workbook(tmp_path / "sales.xlsx")
-    # 30 points cannot feed a window of 24: the message proves the sheet's column was read.
-    result = run_cli("forecast", "--data", str(data), "--sheet", "Monthly", "--window", "24",
+    result = run_cli("forecast", "--data", str(data), "--sheet", "Monthly", "--target", "price",
                      "--out", str(tmp_path / "out"))
-    assert_one_error_line(result, "30 points", "window of 24")
+    assert_one_error_line(result, "no column named 'price'", "'month', 'sales'")
 
 
 def test_an_unknown_sheet_is_one_error_line(tmp_path):
@@ -70,3 +69,35 @@ def test_id_columns_repeat_or_split_on_commas():
 def test_help_names_the_many_series_and_frequency_options():
     result = run_cli("forecast", "--help")
     assert "--id-col" in result.stdout and "--freq" in result.stdout
+
+
+def long_file(path: Path) -> Path:
+    """Three stores: A with 30 months, B with 7, C with 5."""
+    rows = [f"{2001 + i // 12}-{i % 12 + 1:02d},{store},{50 + i % 12}"
+            for store, length in (("A", 30), ("B", 7), ("C", 5)) for i in range(length)]
+    path.write_text("month,store,sales\n" + "\n".join(rows))
+    return path
+
+
+def test_one_series_of_a_long_file_is_chosen_by_its_id(tmp_path):
+    data = long_file(tmp_path / "stores.csv")
+    result = run_cli("forecast", "--data", str(data), "--series", "B",
+                     "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "series 'B' gives only 7 usable value(s)")
+    result = run_cli("forecast", "--data", str(data), "--series", "Z",
+                     "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "no series 'Z' in column 'store'", "'A', 'B', 'C'")
+
+
+def test_an_id_with_five_points_is_one_error_line(tmp_path):
+    data = long_file(tmp_path / "stores.csv")
+    result = run_cli("forecast", "--data", str(data), "--series", "C", "--id-col", "store",
+                     "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "series 'C' gives only 5 usable value(s)")
+
+
+def test_a_frequency_finer_than_the_data_is_one_error_line(tmp_path):
+    data = workbook(tmp_path / "sales.xlsx")
+    result = run_cli("forecast", "--data", str(data), "--freq", "D",
+                     "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "With the frequency set to daily", "Choose a coarser frequency")
