@@ -396,13 +396,20 @@ def find_id_columns(
     rows, and makes the times repeat less; columns are added (store, then product) until each
     (id, time) pair is unique or no column helps any more.
     """
+    return _find_id_columns(table, target, date_col, {})
+
+
+def _find_id_columns(
+    table: Table, target: str | None, date_col: str | None, parsed: dict
+) -> list[str]:
+    """`find_id_columns`; `parsed` keeps each time column's times (and notes) for the caller."""
     raw = table._raw if table._raw is not None else table.frame.astype(str)
     if date_col is None:
         date_col = next((c for c in table.date_candidates if c != target), None)
     if date_col is None or date_col not in raw.columns:
         return []
     try:
-        times = _time_values(raw, date_col, table.decimal, [])
+        times = _parsed_times(raw, date_col, table.decimal, parsed)[0]
     except InputError:
         return []
     known = np.asarray(times.notna())
@@ -448,3 +455,13 @@ def find_id_columns(
     if chosen and duplicates > 0.2 * rows:
         return []  # the ids found explain little: not a long table after all
     return chosen
+
+
+def _parsed_times(
+    raw: pd.DataFrame, date_col: str, decimal: str, parsed: dict
+) -> tuple[pd.DatetimeIndex, list[str]]:
+    """`_time_values` once per column: the times and the notes their reading made."""
+    if date_col not in parsed:
+        notes: list[str] = []
+        parsed[date_col] = (_time_values(raw, date_col, decimal, notes), notes)
+    return parsed[date_col]

@@ -20,7 +20,7 @@ from core.data.base import (
     _sample_row,
     _unexpected,
 )
-from core.data.columns import _find_column, _target_values, find_id_columns
+from core.data.columns import _find_column, _find_id_columns, _target_values
 from core.data.readers import read_file
 from core.data.regular import (
     _check_freq,
@@ -85,7 +85,8 @@ def _to_series(
     raw = table._raw if table._raw is not None else table.frame.astype(str)
     columns = [str(column) for column in raw.columns]
     notes: list[str] = list(table.notes)
-    ids = _resolve_ids(table, columns, target, date_col, id_cols)
+    parsed: dict = {}  # time column -> its times, read once
+    ids = _resolve_ids(table, columns, target, date_col, id_cols, parsed)
     if target is None:
         candidates = [c for c in table.numeric_candidates if c != date_col and c not in ids]
         if not candidates and len(raw) < MIN_POINTS:
@@ -117,8 +118,10 @@ def _to_series(
             f"Column '{target}' tells the series apart (an id column), so it cannot also be the "
             "value column. Choose another value column."
         )
+    keep = None
     if series is not None:
-        raw = _rows_of(raw, ids, series)
+        keep = _rows_of(raw, ids, series)
+        raw = raw[keep]
     elif ids:
         labels = _labels(raw, ids).unique().tolist()
         notes.insert(0, (
@@ -135,7 +138,11 @@ def _to_series(
         points = pd.Series(values, index=time)
         added = np.zeros(len(points), dtype=bool)
     else:
-        times = _time_values(raw, date_col, table.decimal, notes)
+        if date_col in parsed and keep is None:
+            times, time_notes = parsed[date_col]
+            notes += time_notes
+        else:
+            times = _time_values(raw, date_col, table.decimal, notes)
         points = pd.Series(values, index=times)
         points = points[points.index.notna()]
         points, freq, added = _regularise(points, notes, freq)
@@ -159,10 +166,10 @@ def _to_series(
 
 def _resolve_ids(
     table: Table, columns: list[str], target: str | None, date_col: str | None,
-    id_cols: list[str] | tuple[str, ...] | None,
+    id_cols: list[str] | tuple[str, ...] | None, parsed: dict,
 ) -> list[str]:
     if id_cols is None:
-        return find_id_columns(table, target=target, date_col=date_col)
+        return _find_id_columns(table, target, date_col, parsed)
     if isinstance(id_cols, str):
         id_cols = [id_cols]
     ids = [_find_column(column, columns, "series id") for column in id_cols]
@@ -196,21 +203,22 @@ def series_labels(table: Table, id_cols: list[str] | tuple[str, ...]) -> list[st
     return [str(label) for label in pd.unique(labels[~blank])]
 
 
-def _rows_of(raw: pd.DataFrame, ids: list[str], series: str) -> pd.DataFrame:
+def _rows_of(raw: pd.DataFrame, ids: list[str], series: str) -> np.ndarray:
+    """A mask of the rows of one series."""
     if not ids:
         raise InputError(
             f"Series '{series}' was asked for, but no column telling several series apart was "
             "found. Name the id column (such as store or product), or leave the series out."
         )
     labels = _labels(raw, ids)
-    keep = labels == str(series).strip()
+    keep = (labels == str(series).strip()).to_numpy()
     if not keep.any():
         known = labels.unique().tolist()
         raise InputError(
             f"There is no series '{series}' in {_id_words(ids).lower()}. Its series are "
             f"{_names(known)}; choose one of these."
         )
-    return raw[keep.to_numpy()]
+    return keep
 
 
 def _id_words(ids: list[str]) -> str:
