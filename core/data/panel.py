@@ -20,7 +20,7 @@ from core.data.base import (
     _names,
     _unexpected,
 )
-from core.data.columns import _find_column, _id_like, find_id_columns
+from core.data.columns import _find_column, _id_like, _parsed_times, find_id_columns
 from core.data.readers import read_file
 from core.data.regular import _freq_words
 from core.data.series import _labels, _to_series
@@ -162,7 +162,7 @@ def _to_panel(
                 f"Column '{target}' tells the series apart (an id column), so it cannot also be "
                 "the value column. Choose another value column."
             )
-        made, keys, blank = _long(table, raw, target, date_col, ids, missing, freq)
+        made, keys, blank = _long(table, raw, target, date_col, ids, missing, freq, notes)
         if blank:
             notes.append(f"{blank} row(s) with no series id were left out.")
     else:
@@ -230,7 +230,7 @@ Made = dict[str, tuple[str | None, Any]]
 
 def _long(
     table: Table, raw: pd.DataFrame, target: str, date_col: str | None, ids: list[str],
-    missing: str, freq: str | None,
+    missing: str, freq: str | None, notes: list[str],
 ) -> tuple[Made, dict[str, tuple[str, ...]], int]:
     labels = _labels(raw, ids)
     blank = np.zeros(len(raw), dtype=bool)
@@ -239,11 +239,17 @@ def _long(
         blank |= (cells == "").to_numpy() | cells.str.lower().isin(("nan", "none")).to_numpy()
     made: Made = {}
     keys: dict[str, tuple[str, ...]] = {}
+    times = None
+    if date_col is not None:  # read the time column once, not once per series
+        times, time_notes = _parsed_times(raw, date_col, table.decimal, {})
+        notes += time_notes
     for key in pd.unique(labels[~blank]):
-        rows = raw[(labels == key).to_numpy()]
+        mask = (labels == key).to_numpy()
+        rows = raw[mask]
         keys[key] = tuple(str(rows[column].iloc[0]).strip() for column in ids)
         part = dataclasses.replace(table, _raw=rows, notes=[], target_question=None)
-        made[key] = _one(part, target, date_col, missing, freq, key)
+        parsed = {} if times is None else {date_col: (times[mask], [])}
+        made[key] = _one(part, target, date_col, missing, freq, key, parsed)
     return made, keys, int(blank.sum())
 
 
@@ -272,11 +278,11 @@ def _wide(
 
 def _one(
     table: Table, target: str | None, date_col: str | None, missing: str, freq: str | None,
-    key: str | None,
+    key: str | None, parsed: dict | None = None,
 ) -> tuple[str | None, Series | None]:
     """(None, series) or (why it cannot be used, None): one bad series does not stop the rest."""
     try:
-        one = _to_series(table, target, date_col, missing, freq, None, [])
+        one = _to_series(table, target, date_col, missing, freq, None, [], parsed)
     except TooFewRowsError as error:
         counted = str(error).split(" usable value(s)")[0].rsplit(" ", 1)[-1]
         return (f"{counted} usable point(s); at least {MIN_POINTS} are needed"

@@ -75,7 +75,7 @@ ID_SEPARATOR = " / "
 def _to_series(
     table: Table, target: str | None, date_col: str | None, missing: str,
     freq: str | None = None, series: str | None = None,
-    id_cols: list[str] | tuple[str, ...] | None = None,
+    id_cols: list[str] | tuple[str, ...] | None = None, parsed: dict | None = None,
 ) -> Series:
     if missing not in MISSING_POLICIES:
         raise ConfigError(
@@ -85,7 +85,7 @@ def _to_series(
     raw = table._raw if table._raw is not None else table.frame.astype(str)
     columns = [str(column) for column in raw.columns]
     notes: list[str] = list(table.notes)
-    parsed: dict = {}  # time column -> its times, read once
+    parsed = {} if parsed is None else parsed  # time column -> its times and notes, read once
     ids = _resolve_ids(table, columns, target, date_col, id_cols, parsed)
     if target is None:
         candidates = [c for c in table.numeric_candidates if c != date_col and c not in ids]
