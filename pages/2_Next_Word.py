@@ -226,9 +226,10 @@ def train_step(corpus: dict | None, config: NextWordConfig | None, busy: bool) -
                         "even other pages, while it trains.")
     if clicked and ready and not busy:
         payload = {"text": corpus["text"], "name": corpus["name"], "config": config.to_dict()}
-        start_job(JOB_KEY, TASK, payload)
-        st.session_state[RUN_KEY] = {"name": corpus["name"], "config": config}
-        st.rerun()  # redraw the controls above as disabled while the job runs
+        run = {"name": corpus["name"], "config": config}
+        if start_job(JOB_KEY, TASK, payload, record=run):
+            st.session_state[RUN_KEY] = run
+            st.rerun()  # redraw the controls above as disabled while the job runs
     if not ready and current_job(JOB_KEY) is None:
         st.caption("Choose a text and settings above first.")
     snapshot = training_panel(JOB_KEY, metrics=("loss", "val_loss"))

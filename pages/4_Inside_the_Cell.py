@@ -167,31 +167,9 @@ def memory_settings(busy: bool) -> MemoryConfig | None:
     return config
 
 
-@st.fragment(run_every=1.0)
-def memory_progress() -> None:
-    job = current_job(MEMORY_KEY)
-    if job is None:
-        return
-    snapshot = job.snapshot()
-    draw_memory_progress(job, snapshot)
-    if snapshot.finished and not st.session_state.get("_mem_shown"):
-        st.session_state["_mem_shown"] = True
-        st.rerun()
-
-
-def draw_memory_progress(job, snapshot) -> None:
-    if not snapshot.finished:
-        total = snapshot.epochs or 1
-        st.progress(min(snapshot.epoch / total, 1.0),
-                    text=f"{snapshot.message} ({snapshot.epoch} of {snapshot.epochs or '?'} done)")
-        st.button("Stop", key=f"mem-stop-{job.id}", on_click=job.stop,
-                  help="Stops after the current training; what is done so far is kept.")
-    elif snapshot.state.value == "failed":
-        st.error(snapshot.message)
-    if snapshot.logs:
-        chance = TOLERANCE
-        st.plotly_chart(inside_view.accuracy_figure(list(snapshot.logs), chance),
-                        key=f"mem-accuracy-{job.id}-{snapshot.epoch}", width="stretch")
+def memory_figure(logs):
+    """The memory job's live chart: accuracy against the gap, filled in as each training ends."""
+    return inside_view.accuracy_figure(list(logs), TOLERANCE)
 
 
 def memory_section() -> None:
@@ -206,18 +184,13 @@ def memory_section() -> None:
     if st.button("Train the three cells", key="mem_train", type="primary", disabled=busy,
                  help="Trains SimpleRNN, LSTM and GRU on every gap, in the background."):
         start_job(MEMORY_KEY, MEMORY_TASK, {"config": config.to_dict()})
-        st.session_state["_mem_shown"] = False
         st.rerun()
-    job = current_job(MEMORY_KEY)
-    if job is None:
+    if training_panel(MEMORY_KEY, figure=memory_figure, steps="Training") is None:
         st.caption("Press **Train the three cells**: the accuracy plot fills in as each "
                    "training ends.")
         return
-    if job.state.finished:
-        draw_memory_progress(job, job.snapshot())
-    else:
-        memory_progress()
-    if job.result is None:
+    job = current_job(MEMORY_KEY)
+    if job is None or job.result is None:
         return
     result = job.result
     st.dataframe(memory_table(result), hide_index=True)

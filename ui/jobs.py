@@ -255,10 +255,12 @@ def training_panel(
     metrics: tuple[str, ...] = ("loss", "val_loss"),
     labels: dict[str, str] | None = None,
     figure: Figure | None = None,
+    steps: str = "Epoch",
 ) -> JobSnapshot | None:
     """The live job panel every page uses: queue place and wait, progress, learning curve, Stop.
 
-    `figure(logs)` replaces the loss curve (for jobs that log something else). Returns the latest
+    `figure(logs)` replaces the loss curve (for jobs that log something else) and `steps` names
+    what the job counts ("Epoch", or "Training" for a job of several trainings). Returns the latest
     snapshot (None when there is no job). When the job finishes, the whole page reruns once so
     that the results below the panel appear.
     """
@@ -268,8 +270,8 @@ def training_panel(
         return None
     draw = figure or (lambda logs: loss_figure(logs, metrics, labels or {}))
     if job.state.finished:
-        return _draw_panel(job, draw)
-    _live_panel(key, draw)
+        return _draw_panel(job, draw, steps)
+    _live_panel(key, draw, steps)
     return _snapshot(job)
 
 
@@ -281,11 +283,11 @@ def _snapshot(job: Job) -> JobSnapshot | None:
 
 
 @st.fragment(run_every=1.0)
-def _live_panel(key: str, draw: Figure) -> None:
+def _live_panel(key: str, draw: Figure, steps: str) -> None:
     job = current_job(key)
     if job is None:
         return
-    snapshot = _draw_panel(job, draw)
+    snapshot = _draw_panel(job, draw, steps)
     if snapshot is not None and snapshot.finished and not st.session_state.get(
         f"{_state_key(key)}_shown"
     ):
@@ -293,7 +295,7 @@ def _live_panel(key: str, draw: Figure) -> None:
         st.rerun()  # the whole page, so the results appear
 
 
-def _draw_panel(job: Job, draw: Figure) -> JobSnapshot | None:
+def _draw_panel(job: Job, draw: Figure, steps: str = "Epoch") -> JobSnapshot | None:
     try:
         snapshot = job.snapshot()
     except QueueUnavailable as error:
@@ -324,8 +326,10 @@ def _draw_panel(job: Job, draw: Figure) -> JobSnapshot | None:
         left = f", about {_duration(snapshot.eta_seconds)} left" if snapshot.eta_seconds else ""
         st.progress(
             min(fraction, 1.0),
-            text=f"Epoch {done} of {snapshot.epochs or '?'}{left}",
+            text=f"{steps} {done} of {snapshot.epochs or '?'}{left}",
         )
+        if snapshot.message and not snapshot.message.startswith(("Epoch ", "Starting")):
+            st.caption(snapshot.message)  # what the task says it does ("Scoring the baselines")
         st.button(
             "Stop training",
             key=f"stop-{job.id}",
@@ -336,13 +340,14 @@ def _draw_panel(job: Job, draw: Figure) -> JobSnapshot | None:
         st.error(snapshot.message)
     elif snapshot.state is JobState.STOPPED:
         st.warning(
-            f"Training was stopped after {done} epochs; the best model so far is kept."
+            f"Training was stopped after {done} {steps.lower()}s; the best model so far is kept."
         )
     elif snapshot.state is JobState.CANCELLED:
         st.warning(snapshot.message)
     elif snapshot.state is JobState.DONE:
         st.success(
-            f"Trained {done} epochs in {_duration(snapshot.elapsed_seconds)}."
+            f"{'Trained' if steps == 'Epoch' else 'Finished'} {done} {steps.lower()}s in "
+            f"{_duration(snapshot.elapsed_seconds)}."
         )
     if snapshot.logs:
         st.plotly_chart(
