@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import math
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from core.data.base import (
     FormulaError,
     Table,
     _names,
+    _shorten,
 )
 from core.data.numbers import _MISSING_TOKENS
 from core.data.readers import _SIGNATURES, _detect_decimal, _frame_from_rows, _table
@@ -30,6 +32,12 @@ from core.data.times import _time_hint
 from core.errors import InputError
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+# What the zip, XML and workbook readers raise on a damaged file (XML parse errors are
+# SyntaxErrors); caught only around their calls.
+_DAMAGED = (
+    zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError, ValueError, TypeError,
+    IndexError, AttributeError, NotImplementedError, SyntaxError, ArithmeticError,
+)
 _ENGINES = {"xlsx": "openpyxl", "ods": "odf"}
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial 1 is 1900-01-01 (Excel's leap-year quirk)
 
@@ -47,7 +55,7 @@ def sheet_names(data: bytes) -> list[str]:
     try:
         kind = _workbook_kind(data, "The file")
         return [str(name) for name in pd.ExcelFile(io.BytesIO(data), engine=_ENGINES[kind]).sheet_names]
-    except (InputError, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except (InputError, *_DAMAGED):
         return []
 
 
@@ -70,14 +78,15 @@ def read_spreadsheet(
         names = [str(name) for name in book.sheet_names]
         chosen, notes = _choose_sheet(book, names, sheet, label)
         cells = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        where = f"Sheet '{chosen}'" + ("" if label == "The file" else f" of {label}")
+        if kind == "xlsx":
+            notes += _check_formulas(data, chosen, cells, where)
+    except _DAMAGED as error:
         raise BinaryFileError(
-            f"{label} looks like a {kind} workbook but cannot be opened ({error}). Open it in "
-            "Excel or LibreOffice and save it again, or export the sheet as CSV."
+            f"{label} looks like a {kind} workbook but cannot be opened: it may be damaged "
+            f"({type(error).__name__}: {_shorten(str(error), 100)}). Open it in Excel or "
+            "LibreOffice and save it again, or export the sheet as CSV."
         ) from None
-    where = f"Sheet '{chosen}'" + ("" if label == "The file" else f" of {label}")
-    if kind == "xlsx":
-        notes += _check_formulas(data, chosen, cells, where)
     rows, lines = _rows(cells)
     if not rows:
         raise EmptyFileError(f"{where} is empty. Choose the sheet that holds the table.")
@@ -107,7 +116,7 @@ def _workbook_kind(data: bytes, label: str) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.namelist()
             mimetype = archive.read("mimetype") if "mimetype" in members else b""
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except _DAMAGED:
         raise BinaryFileError(
             f"{label} starts like an Excel (.xlsx) workbook or a zip archive but is damaged. "
             "Open it in Excel or LibreOffice and save it again, or export the sheet as CSV."
