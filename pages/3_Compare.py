@@ -20,7 +20,7 @@ from core.forecasting import resolve_config
 from core.jobs import Job, JobState
 from ui import loaders
 from ui.inside_view import CELL_COLOURS
-from ui.jobs import current_job, forget_job, start_job
+from ui.jobs import busy_notice, current_job, forget_job, show_notice, start_job
 from ui.state import init
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,11 +152,13 @@ def advance() -> None:
     waiting = pending()
     if waiting and not running():
         run = waiting[0]
-        start_job(run.key, run.task, run.payload)
-        st.session_state[PENDING_KEY] = waiting[1:]
+        if start_job(run.key, run.task, run.payload) is not None:
+            st.session_state[PENDING_KEY] = waiting[1:]
 
 
 def start(kind: str, data: dict, config, seeds: int, one_at_a_time: bool) -> None:
+    if busy_notice("compare"):
+        return  # this session trains something else: show_notice says so
     _, previous = shown_runs()
     for run in previous:
         forget_job(run.key)
@@ -328,6 +330,7 @@ def main() -> None:
                  help="Starts the trainings in the background."):
         start(kind, data, config, seeds, one_at_a_time)
         st.rerun()
+    show_notice()
     _, runs = shown_runs()
     if not runs:
         st.caption("Press **Train the three cells**: their loss curves appear here, live.")

@@ -106,6 +106,19 @@ def test_a_second_training_of_the_same_session_is_refused_with_a_reason(manager)
     assert forecast.wait(30).state is JobState.STOPPED
 
 
+def test_a_comparison_is_refused_too_while_the_session_trains_something_else(manager):
+    token = "busy-compare-token-0123456789"
+    other = manager.submit("core.demo:sleep_task", LONG, owner=token, tag="memory")
+    try:
+        at = AppTest_with_token(token, "pages/3_Compare.py")
+        at.button(key="cmp_train").click().run()
+        assert not at.exception
+        assert "already training the memory test" in " ".join(str(w.value) for w in at.warning)
+        assert [job.id for job in manager.jobs(token)] == [other.id]
+    finally:
+        other.stop()
+
+
 def test_a_full_queue_is_said_plainly(manager):
     limit, manager.max_queued = manager.max_queued, 0
     try:
@@ -142,11 +155,11 @@ def test_an_unreachable_redis_is_said_plainly(manager, monkeypatch):
         jobs.job_manager.clear()
 
 
-def AppTest_with_token(token: str):  # noqa: N802 - reads as what it builds
+def AppTest_with_token(token: str, path: str = PAGE):  # noqa: N802 - reads as what it builds
     from app_helpers import ROOT
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
     at.query_params[jobs.SESSION_PARAM] = token
     at.run()
     return at

@@ -161,6 +161,21 @@ def busy_elsewhere(key: str) -> Job | None:
     return None
 
 
+def busy_notice(key: str) -> bool:
+    """True, with the reason kept for `show_notice`, when this session is already training
+    another activity than `key`'s (one training per person keeps the queue fair)."""
+    other = busy_elsewhere(key)
+    if other is None:
+        return False
+    activity = ACTIVITIES.get(_group(other.tag), "something else")
+    st.session_state[_NOTICE_KEY] = (
+        f"You are already training {activity}. One training per person at a time keeps the "
+        "queue fair for the whole class: wait for it to finish (or stop it on its page), "
+        "then press the button again."
+    )
+    return True
+
+
 def start_job(key: str, task: str, payload: Any, *, record: Any = None) -> Job | None:
     """Start `task` for this session under `key`, replacing (and forgetting) the previous one.
 
@@ -170,14 +185,7 @@ def start_job(key: str, task: str, payload: Any, *, record: Any = None) -> Job |
     is full or unreachable.
     """
     manager = job_manager()
-    other = busy_elsewhere(key)
-    if other is not None:
-        activity = ACTIVITIES.get(_group(other.tag), "something else")
-        st.session_state[_NOTICE_KEY] = (
-            f"You are already training {activity}. One training per person at a time keeps the "
-            "queue fair for the whole class: wait for it to finish (or stop it on its page), "
-            "then press the button again."
-        )
+    if busy_notice(key):
         return None
     teacher = os.environ.get("RNNLAB_TEACHER_TOKEN")
     token = session_token()
