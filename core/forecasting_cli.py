@@ -477,8 +477,8 @@ def backtest_report(series, config: ForecastConfig, folds: int) -> dict:
         fold_rows.append({
             "origin": fold.origin,
             "train_points": fold.origin,
-            "start": str(fold.time[0]),
-            "end": str(fold.time[-1]),
+            "start": _time_text(fold.time[0]),
+            "end": _time_text(fold.time[-1]),
             "scores": {name: run.folds[index].scores for name, run in runs.items()},
         })
     means = {name: run.mean_scores() for name, run in runs.items()}
@@ -494,6 +494,15 @@ def backtest_report(series, config: ForecastConfig, folds: int) -> dict:
         "model": RNNForecaster(config).label,
         "config": config.to_dict(),
     })
+
+
+def _time_text(value) -> str:
+    """A time as the CSV files write it: '2004-05-01' for a midnight, else ISO with the hour."""
+    import pandas as pd
+
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    return str(value)
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
