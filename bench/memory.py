@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.config import CELL_NAMES  # noqa: E402
+from core.cells import get_cell  # noqa: E402
 from core.memory import TOLERANCE, MemoryConfig, run_memory  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def main() -> None:
         for k in gaps:
             values = accuracy[(cell, k)]
             cells.append(f"{np.mean(values):.2f} ({min(values):.2f}-{max(values):.2f})".ljust(18))
-        print(f"{CELL_NAMES[cell]:<11}" + "".join(cells) + f"{np.mean(seconds[cell]):.1f}")
+        print(f"{get_cell(cell).name:<11}" + "".join(cells) + f"{np.mean(seconds[cell]):.1f}")
     print(f"gradient at the marked input / gradient at the last input, k={gaps[-1]} "
           "(median over seeds):")
     for cell in ("rnn", "lstm", "gru"):
@@ -64,7 +64,7 @@ def main() -> None:
             values = reach[(cell, which)]
             line.append(f"{which} training {np.median(values):.2g} "
                         f"({', '.join(f'{v:.2g}' for v in values)})")
-        print(f"  {CELL_NAMES[cell]:<10} " + ";  ".join(line))
+        print(f"  {get_cell(cell).name:<10} " + ";  ".join(line))
 
 
 if __name__ == "__main__":

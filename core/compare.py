@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.cells import count_parameters
-from core.config import CELL_NAMES, CELLS, ForecastConfig, NextWordConfig
+from core.cells import cell_keys, count_parameters, get_cell, lesson_keys
+from core.config import ForecastConfig, NextWordConfig
 from core.errors import ConfigError
 
 TASKS = {"forecast": "core.forecasting:forecast_task", "nextword": "core.nextword:nextword_task"}
@@ -47,9 +47,10 @@ def plan_runs(
     data: dict,
     config: ForecastConfig | NextWordConfig,
     seeds: int = 1,
-    cells: Sequence[str] = CELLS,
+    cells: Sequence[str] | None = None,
 ) -> list[Run]:
-    """The jobs of one comparison: every cell for each of `seeds` seeds (config.seed, +1, ...).
+    """The jobs of one comparison: every cell (all registered cells unless `cells` says which)
+    for each of `seeds` seeds (config.seed, +1, ...).
 
     `data` is the part of the payload that holds the data ({"series": ...} for forecasts,
     {"text": ..., "name": ...} for next words); the config is the same for every run but the cell
@@ -62,9 +63,11 @@ def plan_runs(
         raise ConfigError(f"A comparison is of 'forecast' or 'nextword'; received {kind!r}.")
     if not 1 <= int(seeds) <= MAX_SEEDS:
         raise ConfigError(f"Repeat over 1 to {MAX_SEEDS} seeds; received {seeds}.")
-    unknown = [cell for cell in cells if cell not in CELLS]
+    cells = cell_keys() if cells is None else tuple(cells)
+    unknown = [cell for cell in cells if cell not in cell_keys()]
     if not cells or unknown:
-        raise ConfigError(f"Compare cells among {', '.join(CELLS)}; received {list(cells)}.")
+        raise ConfigError(
+            f"Compare cells among {', '.join(cell_keys())}; received {list(cells)}.")
     runs = []
     for offset in range(int(seeds)):
         for cell in cells:
@@ -153,16 +156,16 @@ SUMMARY_COLUMNS = ("parameters", "seconds_per_epoch", "best_epoch", "best_val_lo
 
 
 def summarise(rows: Sequence[dict]) -> pd.DataFrame:
-    """One line per cell (SimpleRNN, LSTM, GRU order): runs, then the mean and the spread
+    """One line per cell (simplest first: SimpleRNN, LSTM, GRU): runs, then the mean and the spread
     (sample standard deviation, NaN for a single run) of each number."""
     if not rows:
         raise ConfigError("There are no finished runs to compare yet.")
     frame = pd.DataFrame(list(rows))
-    order = [cell for cell in ("rnn", "lstm", "gru") if cell in set(frame["cell"])]
+    order = [cell for cell in lesson_keys() if cell in set(frame["cell"])]
     lines = []
     for cell in order:
         group = frame[frame["cell"] == cell]
-        line: dict[str, Any] = {"cell": CELL_NAMES[cell], "runs": len(group)}
+        line: dict[str, Any] = {"cell": get_cell(cell).name, "runs": len(group)}
         for column in SUMMARY_COLUMNS:
             values = group[column].astype(float)
             line[column] = float(values.mean())

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.cells import cell_keys, get_cell, model_weights
+from core.cells import cell_keys, get_cell, lesson_keys, model_weights
 from core.config import Config
 from core.errors import ConfigError, InputError, JobStopped
 from core.jobs import JobContext
@@ -101,12 +101,12 @@ class MemoryConfig(Config):
     batch_size: int = 32
     learning_rate: float = 0.01
     seed: int = 0
-    cells: str = "rnn,lstm,gru"  # comma-separated, in training order
+    cells: str = ""  # comma-separated, in training order; empty: every cell, simplest first
 
     def validate(self) -> None:
         super().validate()
         unknown = [cell for cell in self.cell_list if cell not in cell_keys()]
-        if not self.cell_list or unknown:
+        if unknown:
             raise ConfigError(
                 f"Choose cells among {', '.join(cell_keys())}, separated by commas; "
                 f"received '{self.cells}'."
@@ -114,7 +114,8 @@ class MemoryConfig(Config):
 
     @property
     def cell_list(self) -> list[str]:
-        return [cell.strip() for cell in self.cells.split(",") if cell.strip()]
+        listed = [cell.strip() for cell in self.cells.split(",") if cell.strip()]
+        return listed or list(lesson_keys())
 
 
 class _Quiet(JobContext):

@@ -16,7 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.config import CELL_NAMES, CELLS, NextWordConfig
+from core.cells import cell_keys, cell_names, get_cell
+from core.config import NextWordConfig
 from core.errors import RNNLabError
 from core.nextword import MODEL_FILE, TASK, NextWordModel, describe_corpus, figures_won
 from core.text import MAX_BYTES, UNK_ID, corpus_tokens, decode_text
@@ -148,7 +149,7 @@ def _number(column, label: str, name: str, low, high, step=None, disabled: bool 
 def model_step(busy: bool) -> NextWordConfig | None:
     left, middle, right, last = st.columns(4)
     with left:
-        cell = st.selectbox("Cell", CELLS, key=KEYS["cell"], format_func=CELL_NAMES.get,
+        cell = st.selectbox("Cell", cell_keys(), key=KEYS["cell"], format_func=cell_names().get,
                             disabled=busy, help=HELP["cell"])
     values = {
         "cell": cell,
@@ -319,7 +320,7 @@ def scores_view(metrics: dict) -> None:
         "Top-5 accuracy": (metrics["top5"], base["top5"], "{:.1%}"),
         "Perplexity": (metrics["perplexity"], base["perplexity"], "{:.1f}"),
     }
-    cell = CELL_NAMES[metrics["cell"]]
+    cell = get_cell(metrics["cell"]).name
     alone = metrics.get("network")
     model = f"{cell} + counts" if alone else cell
     st.markdown(

@@ -14,12 +14,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import compare
-from core.config import CELL_NAMES, ForecastConfig, NextWordConfig
+from core.cells import cell_keys, get_cell, lesson_keys
+from core.config import ForecastConfig, NextWordConfig
 from core.errors import RNNLabError
 from core.forecasting import resolve_config
 from core.jobs import Job, JobState
 from ui import loaders
-from ui.inside_view import CELL_COLOURS
 from ui.jobs import busy_notice, current_job, forget_job, show_notice, start_job
 from ui.state import init
 
@@ -31,6 +31,7 @@ KINDS = {"forecast": "Forecast a time series", "nextword": "Predict the next wor
 RUNS_KEY = "_cmp_runs"  # the comparison shown: {"kind": ..., "runs": [Run, ...]}
 PENDING_KEY = "_cmp_pending"  # runs not started yet (one at a time), with their payloads
 SHOWN_KEY = "_cmp_shown"
+COUNTS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 LEGEND = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"}
 
 
@@ -92,7 +93,7 @@ def budget(kind: str, data: dict | None, busy: bool):
     c1, c2, c3, c4 = st.columns(4)
     units = c1.select_slider("Units", [2, 4, 8, 16, 32, 64, 128], 32 if kind == "forecast" else 64,
                              key=f"cmp_{kind}_units", disabled=busy,
-                             help="Size of each cell's hidden state (the same for all three).")
+                             help="Size of each cell's hidden state (the same for every cell).")
     epochs = c2.slider("Epochs (at most)", 1, 200, 60 if kind == "forecast" else 8,
                        key=f"cmp_{kind}_epochs", disabled=busy,
                        help="Training stops earlier when the validation loss stops improving.")
@@ -194,9 +195,9 @@ def curves_figure(pairs: list[tuple[compare.Run, Job | None]]) -> go.Figure:
         metric = "val_loss" if any("val_loss" in log for log in logs) else "loss"
         figure.add_trace(go.Scatter(
             x=[log["epoch"] for log in logs], y=[log.get(metric) for log in logs],
-            mode="lines", name=f"{CELL_NAMES[run.cell]}" + (
+            mode="lines", name=f"{get_cell(run.cell).name}" + (
                 f" (seed {run.seed})" if len(seeds) > 1 else ""),
-            line={"color": CELL_COLOURS[run.cell],
+            line={"color": get_cell(run.cell).colour,
                   "dash": ("solid", "dash", "dot", "dashdot", "longdash")[seeds.index(run.seed)]},
             legendgroup=run.cell,
         ))
@@ -209,7 +210,7 @@ def curves_figure(pairs: list[tuple[compare.Run, Job | None]]) -> go.Figure:
 
 
 def status_line(run: compare.Run, job: Job | None) -> str:
-    name = f"{CELL_NAMES[run.cell]}, seed {run.seed}"
+    name = f"{get_cell(run.cell).name}, seed {run.seed}"
     if job is None and any(waiting.key == run.key for waiting in pending()):
         return f"{name}: waits its turn"
     if job is None:
@@ -283,16 +284,22 @@ def results() -> None:
 
 
 def score_figure(summary, score_name: str) -> go.Figure:
+    colours = {get_cell(key).name: get_cell(key).colour for key in cell_keys()}
     spread = summary["score_spread"].fillna(0.0)
     figure = go.Figure(go.Bar(
         x=summary["cell"], y=summary["score"],
         error_y={"type": "data", "array": spread, "visible": bool((spread > 0).any())},
-        marker_color=[CELL_COLOURS[cell] for cell in
-                      [{v: k for k, v in CELL_NAMES.items()}[name] for name in summary["cell"]]],
+        marker_color=[colours[name] for name in summary["cell"]],
     ))
     figure.update_layout(title={"text": f"Holdout {score_name}", "font": {"size": 14}},
                          height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure
+
+
+def _listed(words) -> str:
+    """"a, b and c"."""
+    words = list(words)
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def main() -> None:
@@ -301,7 +308,8 @@ def main() -> None:
     busy = any_busy()
     st.title("Compare the cells")
     st.markdown(
-        "Train **SimpleRNN**, **LSTM** and **GRU** on the same data, with the same split, seed "
+        f"Train {_listed(f'**{get_cell(key).name}**' for key in lesson_keys())} on the same "
+        "data, with the same split, seed "
         "and budget, and measure them: how many weights each has, how fast it trains, how soon it "
         "is at its best and how well it does on data it never saw. The notes claim that GRU "
         "trains faster than LSTM with competitive accuracy; here you can check it on your data."
@@ -315,7 +323,8 @@ def main() -> None:
                     "next word scores top-1 accuracy on the last 10% of the text.")
     data = forecast_data(busy) if kind == "forecast" else nextword_data(busy)
 
-    st.header("2. The same budget for all three", anchor="budget")
+    cells = len(cell_keys())
+    st.header(f"2. The same budget for all {COUNTS.get(cells, cells)}", anchor="budget")
     config, seeds = budget(kind, data, busy)
 
     st.header("3. Train", anchor="train")
@@ -325,7 +334,8 @@ def main() -> None:
         disabled=busy, help="Trains the cells one after another, so that none shares the "
         "processor with another of this comparison. Off: two at a time, sooner done, but the "
         "seconds per epoch then include the sharing.")
-    if st.button(f"Train the three cells ({3 * seeds} trainings)", key="cmp_train",
+    if st.button(f"Train the {COUNTS.get(cells, cells)} cells ({cells * seeds} trainings)",
+                 key="cmp_train",
                  type="primary", disabled=busy or not ready,
                  help="Starts the trainings in the background."):
         start(kind, data, config, seeds, one_at_a_time)
@@ -333,7 +343,8 @@ def main() -> None:
     show_notice()
     _, runs = shown_runs()
     if not runs:
-        st.caption("Press **Train the three cells**: their loss curves appear here, live.")
+        st.caption(f"Press **Train the {COUNTS.get(cells, cells)} cells**: their loss curves "
+                   "appear here, live.")
     elif busy:
         live_progress()
     else:

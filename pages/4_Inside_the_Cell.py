@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.cells import run_stack
-from core.config import CELL_NAMES, CELLS
+from core.cells import cell_names, get_cell, lesson_keys, run_stack
 from core.errors import RNNLabError
 from core.inside import INSIDE_TASK, InsideConfig
 from core.memory import TASK as MEMORY_TASK
@@ -24,15 +23,16 @@ from ui.state import init
 INSIDE_KEY, MEMORY_KEY = "inside", "memory"
 SOURCES = {"echo": "Remember a marked number (synthetic task)",
            "series": "A sample time series"}
-CELL_ORDER = ("rnn", "lstm", "gru")
 
 
 def diagrams() -> None:
-    columns = st.columns(3, gap="medium")
-    for column, cell in zip(columns, CELL_ORDER, strict=True):
+    shown = [get_cell(key) for key in lesson_keys() if get_cell(key).explanation]
+    columns = st.columns(len(shown), gap="medium")
+    for column, cell in zip(columns, shown, strict=True):
         with column:
-            st.graphviz_chart(inside_view.DIAGRAMS[cell])
-            st.markdown(inside_view.EXPLANATIONS[cell])
+            if cell.diagram:
+                st.graphviz_chart(cell.diagram)
+            st.markdown(cell.explanation)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,8 +47,10 @@ def inside_settings(busy: bool) -> InsideConfig | None:
                           help="The echo task: say which number was marked k steps before "
                           "the end. "
                           "A series: predict the next value from a window of past values.")
-        cell = st.selectbox("Cell", CELL_ORDER, index=1, format_func=CELL_NAMES.get,
-                            key="in_cell", disabled=busy, help="The kind of recurrent cell.")
+        choices = [key for key in lesson_keys() if get_cell(key).steps is not None]
+        cell = st.selectbox("Cell", choices, index=choices.index("lstm"),
+                            format_func=cell_names().get, key="in_cell", disabled=busy,
+                            help="The kind of recurrent cell.")
     with middle:
         units = st.slider("Units", 1, 32, 8, key="in_units", disabled=busy,
                           help="Size of the hidden state: one row per unit in the heatmaps.")
@@ -76,7 +78,7 @@ def show_inside(result: dict) -> None:
     config = InsideConfig.from_dict(result["config"])
     labels = result["labels"]
     st.caption(
-        f"{CELL_NAMES[config.cell]}, {config.units} units, {config.num_layers} layer(s). The "
+        f"{get_cell(config.cell).name}, {config.units} units, {config.num_layers} layer(s). The "
         "gates below are recomputed from the trained weights; on every window the last hidden "
         f"state matches Keras' own output to {result['keras_gap']:.1e}."
     )
@@ -102,18 +104,14 @@ def show_inside(result: dict) -> None:
                     f"**{predicted:+.2f}**.")
     st.plotly_chart(inside_view.input_figure(window, result["input_names"], target_step),
                     key=f"in-input-{index}", width="stretch")
-    names = inside_view.STATES_SHOWN[config.cell]
+    cell = get_cell(config.cell)
     columns = st.columns(2)
-    for position, name in enumerate(names):
+    for position, name in enumerate(cell.states):
         with columns[position % 2]:
-            st.plotly_chart(inside_view.state_figure(states[name][0], name),
+            st.plotly_chart(inside_view.state_figure(states[name][0], name, cell.key),
                             key=f"in-{name}-{index}-{layer}", width="stretch")
-    if config.cell == "lstm":
-        st.caption("Look for units whose forget gate stays bright (near 1) after the marked "
-                   "step: they hold that number in the cell state until the end.")
-    elif config.cell == "gru":
-        st.caption("Look for units whose update gate stays bright (near 1) after the marked "
-                   "step: they copy their state forward unchanged.")
+    if cell.hint:
+        st.caption(cell.hint)
 
 
 def inside_section() -> None:
@@ -160,7 +158,7 @@ def memory_settings(busy: bool) -> MemoryConfig | None:
                                    help="Random sequences each cell learns from.")
     config = MemoryConfig(longest_gap=longest, gap_count=count, units=units, epochs=epochs,
                           samples=samples)
-    runs = len(gaps_up_to(longest, count)) * len(CELLS)
+    runs = len(gaps_up_to(longest, count)) * len(config.cell_list)
     st.caption(f"{runs} small trainings: gaps {gaps_up_to(longest, count)} for each cell. "
                f"An answer counts as right within {TOLERANCE} of the marked number; always "
                f"answering 0 is right {TOLERANCE:.0%} of the time.")
@@ -221,7 +219,7 @@ def memory_table(result: dict):
 
     rows = {}
     for run in result["runs"]:
-        rows.setdefault(run["k"], {"gap k": run["k"]})[CELL_NAMES[run["cell"]]] = (
+        rows.setdefault(run["k"], {"gap k": run["k"]})[get_cell(run["cell"]).name] = (
             f"{run['accuracy']:.0%}")
     return pd.DataFrame(list(rows.values()))
 
