@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from core.cells import get_cell
 from core.config import NextWordConfig
 from core.errors import ConfigError, InputError, JobStopped, TrainingError
 from core.jobs import JobContext
@@ -212,7 +213,7 @@ def build_network(config: NextWordConfig, vocab_len: int):
 def _member(config: NextWordConfig, vocab_len: int, inputs, member: int):
     import keras
 
-    cell = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
+    cell = get_cell(config.cell)
     suffix = f"_{member + 1}" if member else ""
     seed = config.seed + 1000 * member
     embedding = keras.layers.Embedding(vocab_len, config.embedding_dim, name=f"embedding{suffix}")
@@ -221,7 +222,7 @@ def _member(config: NextWordConfig, vocab_len: int, inputs, member: int):
     last_word = keras.layers.Lambda(lambda x: x[:, -1, :], name=f"last_word{suffix}")(hidden)
     hidden = keras.layers.Dropout(config.dropout, seed=seed)(hidden)
     for layer in range(config.num_layers):
-        hidden = cell[config.cell](
+        hidden = cell.make_layer(
             config.units, return_sequences=layer < config.num_layers - 1,
             name=f"rnn_{layer + 1}{suffix}",
         )(hidden)
