@@ -49,13 +49,15 @@ def test_plan_refuses_bad_requests(kind, seeds, cells, match):
 @pytest.mark.parametrize("strategy,layers,ensemble", [("direct", 1, 1), ("recursive", 2, 2)])
 def test_forecast_parameters_match_keras(cell, strategy, layers, ensemble):
     pytest.importorskip("keras")
-    from core.forecasting import build_model
+    from core.forecast.rnn import build_network
 
     config = ForecastConfig(cell=cell, window=6, horizon=3, units=5, num_layers=layers,
                             strategy=strategy, ensemble=ensemble)
     steps = 3 if strategy == "direct" else 1
-    training_model, _ = build_model(config, steps)
-    assert forecast_parameters(config) == training_model.count_params()
+    # One Keras model: the members side by side, their outputs concatenated.
+    network = build_network(config, config.window, steps)
+    assert network.output.shape[-1] == ensemble * steps
+    assert forecast_parameters(config) == network.count_params()
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
