@@ -50,7 +50,7 @@ def main() -> None:
     print(f"accuracy (within {TOLERANCE} of the marked number) on 512 new sequences, "
           f"mean (min-max) over seeds; always answering 0 scores {TOLERANCE}")
     print("cell       " + "".join(f"k={k:<16}" for k in gaps) + "s/training")
-    for cell in ("rnn", "lstm", "gru"):
+    for cell in MemoryConfig().cell_list:
         cells = []
         for k in gaps:
             values = accuracy[(cell, k)]
@@ -58,7 +58,7 @@ def main() -> None:
         print(f"{get_cell(cell).name:<11}" + "".join(cells) + f"{np.mean(seconds[cell]):.1f}")
     print(f"gradient at the marked input / gradient at the last input, k={gaps[-1]} "
           "(median over seeds):")
-    for cell in ("rnn", "lstm", "gru"):
+    for cell in MemoryConfig().cell_list:
         line = []
         for which in ("before", "after"):
             values = reach[(cell, which)]
