@@ -15,7 +15,8 @@ import streamlit as st
 
 from core.data import Series, describe
 from core.export import safe_csv
-from core.forecasting import BASELINE_NAMES, ForecastResult, verdict
+from core.forecast.baselines import label_of
+from core.forecasting import ForecastResult, verdict
 
 COLOURS = {
     "history": "#4c566a",
@@ -190,14 +191,14 @@ def results_figure(series: Series, result: ForecastResult) -> go.Figure:
         )
     best = _best_baseline_name(result)
     for name in result.baselines.columns:
-        if name == "time":
+        if name in ("time", "part"):
             continue
         figure.add_trace(
             go.Scatter(
                 x=list(result.baselines["time"]),
                 y=result.baselines[name],
                 mode="lines",
-                name=f"{BASELINE_NAMES.get(name, name)} (baseline)",
+                name=f"{label_of(name)} (baseline)",
                 line={"color": COLOURS.get(name, "#999999"), "width": 1.5, "dash": "dot"},
                 visible=True if name == best else "legendonly",
             )
@@ -268,7 +269,7 @@ def metrics_frame(result: ForecastResult) -> pd.DataFrame:
     """One row per forecaster (the model first), columns MAE, RMSE, sMAPE %, MASE."""
     rows = [(f"{result.cell_name} (this model)", result.metrics["model"])]
     rows += [
-        (BASELINE_NAMES.get(name, name), scores)
+        (label_of(name), scores)
         for name, scores in result.metrics["baselines"].items()
     ]
     return pd.DataFrame(
@@ -346,7 +347,8 @@ def show_results(series: Series, result: ForecastResult, key: str) -> None:
 def forecast_table(result: ForecastResult) -> pd.DataFrame:
     """The forecast rows with the baselines' holdout forecasts alongside."""
     frame = result.forecast.copy()
-    baselines = result.baselines.drop(columns="time").add_prefix("baseline_")
+    extra = [column for column in ("time", "part") if column in result.baselines.columns]
+    baselines = result.baselines.drop(columns=extra).add_prefix("baseline_")
     baselines.index = frame.index[: len(baselines)]
     return frame.join(baselines)
 
