@@ -70,12 +70,26 @@ def test_real_dates_and_a_merged_header_row():
     for i, day in enumerate(DAYS):
         sheet.append([dt.datetime.combine(day, dt.time(13, 0)), 10.5 + i, i % 7])
     table = read_file(workbook_bytes(book))
-    assert list(table.frame.columns) == ["when", "adults", "children"]
+    assert list(table.frame.columns) == ["when", "Visitors adults", "Visitors children"]
+    assert "Header rows 1 and 2 (names merged over several columns) were read as one" in (
+        " ".join(table.notes))
     assert table._raw["when"].iloc[0] == "2024-03-01 13:00"
-    assert table.numeric_candidates[:2] == ["adults", "children"]
+    assert table.numeric_candidates[:2] == ["Visitors adults", "Visitors children"]
     series = load_series(workbook_bytes(book))
-    assert series.name == "adults" and series.values[1] == 11.5
+    assert series.name == "Visitors adults" and series.values[1] == 11.5
     assert series.time[0] == pd.Timestamp("2024-03-01 13:00")
+
+
+def test_a_title_above_the_header_is_not_merged_into_it():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "Visitors per day"
+    sheet.append(["date", "north", "south"])
+    for i, day in enumerate(DAYS):
+        sheet.append([day, i, 2 * i])
+    table = read_file(workbook_bytes(book))
+    assert list(table.frame.columns) == ["date", "north", "south"]
+    assert "Skipped 1 line(s) before the header (line 2)" in " ".join(table.notes)
 
 
 def formulas(cached: bool) -> bytes:

@@ -27,7 +27,13 @@ from core.data.base import (
     _shorten,
 )
 from core.data.numbers import _MISSING_TOKENS
-from core.data.readers import _SIGNATURES, _detect_decimal, _frame_from_rows, _table
+from core.data.readers import (
+    _NUMBER_OR_DATE,
+    _SIGNATURES,
+    _detect_decimal,
+    _frame_from_rows,
+    _table,
+)
 from core.data.times import _time_hint
 from core.errors import InputError
 
@@ -90,6 +96,9 @@ def read_spreadsheet(
     rows, lines = _rows(cells)
     if not rows:
         raise EmptyFileError(f"{where} is empty. Choose the sheet that holds the table.")
+    rows, lines, merged_note = _merge_header_rows(rows, lines)
+    if merged_note:
+        notes.append(merged_note)
     raw, header_notes = _frame_from_rows(rows, lines, "", where, max_rows)
     notes += header_notes
     notes += _serial_dates(raw)
@@ -224,6 +233,43 @@ def _rows(cells: pd.DataFrame) -> tuple[list[list[str]], list[int]]:
             rows.append(row)
             lines.append(int(number) + 1)  # the row number Excel shows
     return rows, lines
+
+
+def _merge_header_rows(
+    rows: list[list[str]], lines: list[int]
+) -> tuple[list[list[str]], list[int], str | None]:
+    """Two header rows, a group name merged over several columns above the column names
+    ("Sales" over "north" and "south") -> one header row ("Sales north", "Sales south")."""
+    first = next((
+        i for i, row in enumerate(rows)
+        if sum(bool(cell) for cell in row) >= 2 and any(_NUMBER_OR_DATE.match(c) for c in row if c)
+    ), None)
+    if first is None or first < 2:
+        return rows, lines, None
+    upper, lower = rows[first - 2], rows[first - 1]
+    if any(_NUMBER_OR_DATE.match(cell) for cell in upper + lower if cell):
+        return rows, lines, None
+    width = max(len(upper), len(lower), len(rows[first]))
+    upper = upper + [""] * (width - len(upper))
+    lower = lower + [""] * (width - len(lower))
+    groups = [i for i, cell in enumerate(upper) if cell]
+    named = sum(bool(cell) for cell in lower)
+    if not groups or groups == [0] or named < 2 or len(groups) >= named:
+        return rows, lines, None  # a title above the header, not group names
+    filled, last = [], ""
+    for upper_cell, lower_cell in zip(upper, lower, strict=True):
+        if upper_cell:
+            last = upper_cell
+        elif not lower_cell:
+            last = ""  # an empty column ends a group
+        filled.append(upper_cell or (last if lower_cell else ""))
+    header = [" ".join(part for part in pair if part) for pair in zip(filled, lower, strict=True)]
+    note = (
+        f"Header rows {lines[first - 2]} and {lines[first - 1]} (names merged over several "
+        f"columns) were read as one: {_names([name for name in header if name], 8)}."
+    )
+    return [*rows[: first - 2], header, *rows[first:]], [*lines[: first - 2], lines[first - 1],
+                                                           *lines[first:]], note
 
 
 def _text(value: Any) -> str:
