@@ -103,7 +103,8 @@ def fingerprint(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# A large workbook takes seconds to read (openpyxl: about 4 s per 50,000 cells): say so.
+@st.cache_data(show_spinner="Reading the file...", max_entries=32)
 def load_table(data: bytes, options: ReadOptions, name: str = "") -> Table:
     """`core.data.read_file` on the file's bytes (a CSV or a workbook's sheet), cached by
     content and options; `name` (the uploaded file's) is used in messages."""

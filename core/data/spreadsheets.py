@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 import zipfile
 import zlib
 from typing import Any
@@ -169,7 +170,7 @@ def _choose_sheet(book: pd.ExcelFile, names: list[str], sheet: str | None, label
 
 def _check_formulas(data: bytes, sheet: str, cells: pd.DataFrame, where: str) -> list[str]:
     """Formulas whose result was never saved read as empty: refuse a table made of them."""
-    if not cells.isna().to_numpy().any():
+    if not cells.isna().to_numpy().any() or not _has_formulas(data):
         return []
     import openpyxl
 
@@ -203,6 +204,19 @@ def _check_formulas(data: bytes, sheet: str, cells: pd.DataFrame, where: str) ->
         f"{total} formula(s) had no saved result and were read as missing ({example}). "
         "Open the file in Excel or LibreOffice and save it again to keep their values."
     ]
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of an .xlsx holds a formula (a quick look at its XML)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return any(
+            _FORMULA_TAG.search(archive.read(name))
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/") and name.endswith(".xml")
+        )
 
 
 def _column_letter(index: int) -> str:
