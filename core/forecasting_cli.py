@@ -189,8 +189,20 @@ def config_from_args(args: argparse.Namespace) -> ForecastConfig:
 
 def _load_series(args: argparse.Namespace, missing: str):
     """The series the data options describe."""
-    from core.data import load_series
+    from core.data import load_series, read_file, series_labels
+    from core.errors import InputError
 
+    ids = id_columns(args)
+    if ids and not getattr(args, "series", None):
+        table = read_file(args.data, sheet=getattr(args, "sheet", None), sep=args.sep,
+                          decimal=args.decimal, encoding=args.encoding)
+        labels = series_labels(table, ids)
+        shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
+        raise InputError(
+            f"The file holds {len(labels)} series told apart by {', '.join(ids)} ({shown}); "
+            f"this command forecasts one at a time: choose it with --series, for example "
+            f"--series {labels[0] if labels else 'ID'}."
+        )
     series = load_series(
         args.data, target=args.target, date_col=args.date_col, sep=args.sep,
         decimal=args.decimal, encoding=args.encoding, missing=missing,

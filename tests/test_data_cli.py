@@ -101,3 +101,10 @@ def test_a_frequency_finer_than_the_data_is_one_error_line(tmp_path):
     result = run_cli("forecast", "--data", str(data), "--freq", "D",
                      "--out", str(tmp_path / "out"))
     assert_one_error_line(result, "With the frequency set to daily", "Choose a coarser frequency")
+
+
+def test_id_columns_without_a_series_ask_which_one(tmp_path):
+    data = long_file(tmp_path / "stores.csv")
+    result = run_cli("forecast", "--data", str(data), "--id-col", "store",
+                     "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "3 series told apart by store (A, B, C)", "--series A")
