@@ -79,7 +79,7 @@ def _add_data_options(parser) -> None:
     data.add_argument(
         "--id-col", action="append", metavar="COL",
         help="column telling several series apart in a long table (store, product...): repeat "
-        "the option or separate names with commas; every series is forecast",
+        "the option or separate names with commas (default: detected)",
     )
     data.add_argument(
         "--series", metavar="ID",
