@@ -2,6 +2,7 @@
 
     python bench/load.py                    # N = 1, 4 and 10
     python bench/load.py --sessions 1 4 10 20 --epochs 5
+    python bench/load.py --backend redis    # jobs on Redis + RQ, two `python -m core worker`s
 
 For each N it starts a fresh `streamlit run app.py` (headless, own process group), waits until
 the job workers have loaded TensorFlow, then opens N sessions (one browser context each) in
@@ -101,10 +102,12 @@ def own_range(index: int) -> tuple[float, float]:
 
 
 class MemorySampler:
-    """Peak resident memory (MiB) of a process plus all its children, sampled in a thread."""
+    """Peak resident memory (MiB) of a process plus all its children (and of `others`, such as
+    the Redis backend's worker and redis-server, with theirs), sampled in a thread."""
 
-    def __init__(self, pid: int, every: float = 0.2):
+    def __init__(self, pid: int, every: float = 0.2, others: tuple[int, ...] = ()):
         self._process = psutil.Process(pid)
+        self._others = [psutil.Process(other) for other in others]
         self._every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -112,7 +115,8 @@ class MemorySampler:
 
     def current(self) -> float:
         total = 0
-        for process in [self._process, *self._process.children(recursive=True)]:
+        roots = [self._process, *self._others]
+        for process in [*roots, *(c for r in roots for c in r.children(recursive=True))]:
             try:
                 total += process.memory_info().rss
             except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -360,11 +364,22 @@ class Round:
     server_cpu_percent: float
 
 
-async def run_round(sessions: int, epochs: int, timeout: float, folder: Path) -> Round:
+async def run_round(sessions: int, epochs: int, timeout: float, folder: Path,
+                    backend: str = "local") -> Round:
     from playwright.async_api import async_playwright
 
+    from tests.redis_helpers import RedisServer, Worker
+
     paths = [write_session_csv(folder, index) for index in range(sessions)]
-    server = Server(folder / f"server-{sessions}.log")
+    env, redis, worker, others = {}, None, None, ()
+    if backend == "redis":
+        redis_folder = folder / f"redis-{sessions}"
+        redis_folder.mkdir(exist_ok=True)
+        redis = RedisServer(redis_folder).start()
+        worker = Worker(redis.url, folder / f"worker-{sessions}.log", "--workers", "2")
+        env = {"RNNLAB_REDIS_URL": redis.url}
+        others = (worker.process.pid, redis.process.pid)
+    server = Server(folder / f"server-{sessions}-{backend}.log", env=env)
     url = server.start()
     try:
         async with async_playwright() as playwright:
@@ -374,13 +389,14 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path) ->
             await home.goto(url)
             await wait_idle(home)
             await home.close()
-            workers = await asyncio.to_thread(wait_for_quiet_workers, server.process.pid)
+            trainers = worker.process.pid if worker else server.process.pid
+            workers = await asyncio.to_thread(wait_for_quiet_workers, trainers)
             opened = await asyncio.gather(
                 *(open_session(browser, url, path, index, sessions, epochs, folder)
                   for index, path in enumerate(paths))
             )
             go = asyncio.Event()
-            with MemorySampler(server.process.pid) as memory:
+            with MemorySampler(server.process.pid, others=others) as memory:
                 idle = memory.current()
                 began = time.monotonic()
                 tasks = [
@@ -406,6 +422,10 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path) ->
             await browser.close()
     finally:
         server.stop()
+        if worker is not None:
+            worker.stop()
+        if redis is not None:
+            redis.stop()
     return Round(sessions, list(results), idle, memory.peak, workers, seconds,
                  memory.server_cpu_percent)
 
@@ -455,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds a session may wait for its results (default: 900)")
     parser.add_argument("--details", action="store_true", help="also print every session")
+    parser.add_argument("--backend", choices=("local", "redis"), default="local",
+                        help="local: the app's own worker pool (default); redis: a redis-server "
+                        "and `python -m core worker --workers 2`, started for each round")
     args = parser.parse_args(argv)
     missing = chromium_missing_message()
     if missing:
@@ -463,13 +486,14 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.gettempdir()) / "rnnlab-load"
     folder.mkdir(exist_ok=True)
-    print(f"{args.epochs} epochs per session, {POINTS}-point monthly series, early stopping "
+    print(f"backend {args.backend}; {args.epochs} epochs per session, {POINTS}-point monthly "
+          "series, early stopping "
           f"off; {psutil.cpu_count()} CPUs; load average before: "
           f"{' '.join(f'{x:.1f}' for x in psutil.getloadavg())}")
     print(" | ".join(f"{key:>9}" for key in HEADER), flush=True)
     rounds = []
     for sessions in args.sessions:
-        result = asyncio.run(run_round(sessions, args.epochs, args.timeout, folder))
+        result = asyncio.run(run_round(sessions, args.epochs, args.timeout, folder, args.backend))
         rounds.append(result)
         print(" | ".join(f"{cell:>9}" for cell in row(result)), flush=True)
     print()

@@ -34,6 +34,7 @@ _REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this l
 SESSION_PARAM = "session"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _TOKEN_KEY = "_session_token"
+_PUBLISHED_KEY = "_session_token_published"
 _NOTICE_KEY = "_job_notice"
 _RECOVERED_KEY = "_jobs_recovered"
 # The browser sessions (tabs, reloads) seen with each token, for the reaper.
@@ -93,14 +94,18 @@ def _owner_alive(owner: str, runtime: Any, last_seen: dict[str, float]) -> bool:
     return now - last_seen.setdefault(owner, now) < _REAP_AFTER_GONE_SECONDS
 
 
-def session_token() -> str:
-    """This browser session's token, the owner of its jobs, kept in the page's address."""
+def session_token(publish: bool = False) -> str:
+    """This browser session's token, the owner of its jobs, kept in the page's address once the
+    session has a job (`publish`): an address without jobs stays short."""
     token = st.session_state.get(_TOKEN_KEY)
     if token is None:
         given = st.query_params.get(SESSION_PARAM, "")
         token = given if _TOKEN.fullmatch(given) else secrets.token_urlsafe(16)
         st.session_state[_TOKEN_KEY] = token
-    if st.query_params.get(SESSION_PARAM) != token:
+        st.session_state[_PUBLISHED_KEY] = token == given
+    if publish:
+        st.session_state[_PUBLISHED_KEY] = True
+    if st.session_state.get(_PUBLISHED_KEY) and st.query_params.get(SESSION_PARAM) != token:
         st.query_params[SESSION_PARAM] = token  # a page switch drops it from the address
     _SESSIONS_OF_TOKEN.setdefault(token, set()).add(session_id())
     return token
@@ -124,6 +129,8 @@ def _recover() -> None:
     except QueueUnavailable:
         st.session_state[_RECOVERED_KEY] = False  # try again on the next run
         return
+    if jobs:
+        session_token(publish=True)
     for job in jobs:  # oldest first: the newest of each tag wins
         if job.tag and _state_key(job.tag) not in st.session_state:
             st.session_state[_state_key(job.tag)] = job.id
@@ -188,7 +195,7 @@ def start_job(key: str, task: str, payload: Any, *, record: Any = None) -> Job |
     if busy_notice(key):
         return None
     teacher = os.environ.get("RNNLAB_TEACHER_TOKEN")
-    token = session_token()
+    token = session_token(publish=True)
     try:
         job = manager.submit(task, payload, owner=token, tag=key, note=record,
                              first=bool(teacher) and token == teacher)
