@@ -93,3 +93,9 @@ def test_a_short_forecast_chart_shows_everything():
     series = daily_series(60)
     figure = view.results_figure(series, fake_result(series, 14))
     assert figure.layout.xaxis.range is None and not figure.layout.updatemenus
+
+
+def test_a_long_series_gets_a_slider_in_the_data_step():
+    assert view.series_figure(daily_series(800)).layout.xaxis.rangeslider.visible is True
+    assert not view.series_figure(daily_series(60)).layout.xaxis.rangeslider.visible
+    assert view.series_figure(daily_series(60)).layout.xaxis.hoverformat == "%Y-%m-%d"

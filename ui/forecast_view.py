@@ -75,6 +75,9 @@ def series_figure(series: Series) -> go.Figure:
         hovermode="x unified",
     )
     figure.update_xaxes(hoverformat=time_format(series.freq, series.time))
+    if len(series) > 500:  # a long history: a slider to look closer
+        figure.update_layout(height=340)
+        figure.update_xaxes(rangeslider={"visible": True, "thickness": 0.1})
     return figure
 
 
