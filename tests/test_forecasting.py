@@ -355,9 +355,6 @@ def test_the_holdout_never_leaks_into_the_forecast_of_it():
                            other.loc[other.part == "holdout", "actual"])
 
 
-@pytest.mark.xfail(strict=True, raises=NotImplementedError,
-                   reason="statsforecast's AutoETS refuses fewer than 7 points ('tiny datasets'); "
-                   "the classical fallback calibrates on fewer (lead to decide the fix)")
 @pytest.mark.parametrize("length", [10, 13])
 def test_every_series_resolve_config_accepts_gets_a_forecast(length):
     series = make_series(seasonal(length), freq="YS", season=1)

