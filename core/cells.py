@@ -26,7 +26,7 @@ This module imports neither Keras (only inside `make_layer`) nor Streamlit nor t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -150,6 +150,29 @@ def get_cell(key: str) -> Cell:
 def cell_keys() -> tuple[str, ...]:
     """The keys of the registered cells, in display order."""
     return tuple(_REGISTRY)
+
+
+class _RegisteredKeys(Sequence):
+    """The registered keys as a live, read-only sequence: `key in CELL_KEYS`, iterating and
+    joining it always see the registry as it is now (a config's CHOICES holds this)."""
+
+    def __getitem__(self, index):
+        return cell_keys()[index]
+
+    def __len__(self) -> int:
+        return len(_REGISTRY)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(cell_keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in _REGISTRY
+
+    def __repr__(self) -> str:
+        return f"CELL_KEYS{cell_keys()!r}"
+
+
+CELL_KEYS: Sequence[str] = _RegisteredKeys()
 
 
 def cell_names() -> dict[str, str]:

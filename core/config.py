@@ -10,17 +10,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from core.cells import cell_keys, cell_names
+from core.cells import CELL_KEYS, cell_keys, cell_names
 from core.errors import ConfigError
 
 MAX_SETTINGS_BYTES = 64 * 1024  # a real settings file is under 1 KiB
 
-# A field's allowed values: a fixed tuple, or a function asked at validation time (the cells:
+# A field's allowed values: a tuple, or a live sequence read at validation time (the cells:
 # a cell registered later, in a test or a plug-in, is accepted without touching the config).
-Choices = tuple[str, ...] | Callable[[], tuple[str, ...]]
+Choices = Sequence[str]
 
 
 def __getattr__(name: str) -> Any:
@@ -82,8 +82,7 @@ class Config:
     @classmethod
     def choices(cls, name: str) -> tuple[str, ...]:
         """The values field `name` accepts now (for a cell: the registered cells' keys)."""
-        allowed = cls.CHOICES[name]
-        return tuple(allowed() if callable(allowed) else allowed)
+        return tuple(cls.CHOICES[name])
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.KIND, **dataclasses.asdict(self)}
@@ -187,7 +186,7 @@ class ForecastConfig(Config):
         "ensemble": (1, 10),
     }
     CHOICES: ClassVar[dict[str, Choices]] = {
-        "cell": cell_keys,
+        "cell": CELL_KEYS,
         "strategy": ("direct", "recursive"),
         "transform": ("auto", "none", "log", "difference", "log_difference"),
         "missing": ("interpolate", "ffill", "zero", "drop"),
@@ -239,7 +238,7 @@ class NextWordConfig(Config):
         "ensemble": (1, 5),
         "seed": (0, 2**31 - 1),
     }
-    CHOICES: ClassVar[dict[str, Choices]] = {"cell": cell_keys}
+    CHOICES: ClassVar[dict[str, Choices]] = {"cell": CELL_KEYS}
 
     cell: str = "gru"
     context: int = 8

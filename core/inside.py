@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.cells import cell_keys, get_cell, model_weights, run_stack
+from core.cells import CELL_KEYS, get_cell, model_weights, run_stack
 from core.config import Choices, Config
 from core.errors import InputError
 from core.jobs import JobContext
@@ -34,7 +34,7 @@ class InsideConfig(Config):
         "window": (2, 100),
         "seed": (0, 2**31 - 1),
     }
-    CHOICES: ClassVar[dict[str, Choices]] = {"cell": cell_keys, "source": ("echo", "series")}
+    CHOICES: ClassVar[dict[str, Choices]] = {"cell": CELL_KEYS, "source": ("echo", "series")}
 
     source: str = "echo"
     cell: str = "lstm"

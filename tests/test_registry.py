@@ -65,6 +65,7 @@ def test_a_registered_cell_is_a_choice_everywhere(simple2):
     assert cell_names()[KEY] == "Simple two"
     # configs validate against the registry when they are made, not when they were imported
     assert ForecastConfig(cell=KEY).cell == KEY
+    assert KEY in ForecastConfig.CHOICES["cell"] and ForecastConfig.choices("cell")[-1] == KEY
     assert NextWordConfig.from_json(NextWordConfig(cell=KEY).to_json()).cell == KEY
     assert MemoryConfig().cell_list == ["rnn", "lstm", "gru", KEY]
     assert [run.cell for run in plan_runs("forecast", {}, ForecastConfig())] == list(cell_keys())
