@@ -41,6 +41,22 @@ def test_a_job_goes_on_and_its_result_is_read_after_the_app_restarts(server):
     assert restarted.jobs("token-b") == []  # another session's token finds nothing
 
 
+def test_a_job_cancelled_in_the_queue_leaves_nothing_for_a_worker(server):
+    app = RedisJobManager(server.url)
+    wait_for_workers(app, 1)
+    busy = app.submit("core.demo:sleep_task", {"epochs": 1000, "seconds": 0.02})
+    while busy.snapshot().state is JobState.QUEUED:
+        time.sleep(0.05)
+    waiting = app.submit("core.demo:sleep_task", {"epochs": 1}, owner="token-c")
+    assert waiting.snapshot().queue_position == 1
+    waiting.stop()
+    busy.stop()
+    assert waiting.snapshot().state is JobState.CANCELLED
+    assert not app._redis.exists(f"rq:job:{waiting.id}")  # RQ's copy of the payload is gone
+    assert busy.wait(30).state is JobState.STOPPED
+    assert waiting.snapshot().state is JobState.CANCELLED  # no worker ran it after all
+
+
 def test_redis_down_says_the_queue_is_unavailable_and_recovers_when_it_is_back(server):
     app = RedisJobManager(server.url)
     wait_for_workers(app, 1)

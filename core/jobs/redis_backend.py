@@ -386,7 +386,8 @@ class RedisJob(Job):
                 self._state = JobState.FAILED
                 self._message = (
                     "This job is no longer on the server: results are kept for "
-                    f"{self._manager.ttl // 3600} hours. Train again to see it."
+                    f"{self._manager.ttl // 3600} hours, and a Redis restarted without "
+                    "persistence forgets them. Train again to see it."
                 )
             return
         for entry_id, entry in entries:
@@ -473,8 +474,9 @@ class RedisJob(Job):
         key = _job_key(self.id)
         with _reachable(self._manager.url):
             if connection.hsetnx(key, "claimed", "stop"):
-                # It had not started: take it off the queue.
+                # It had not started: take it off the queue (and drop RQ's copy of the payload).
                 self._manager._queue.remove(self.id)
+                connection.delete(f"rq:job:{self.id}")
                 connection.hset(key, mapping={"state": JobState.CANCELLED.value,
                                               "message": "Stopped before it started.",
                                               "finished": time.time(), "stop": "1"})
