@@ -406,3 +406,58 @@ def start_forecast(manager: JobManager, series: Any, config: ForecastConfig, own
     mistake is reported at once rather than by a failed job."""
     resolve_config(series, config)
     return manager.submit(TASK, {"series": series, "config": config.to_dict()}, owner=owner)
+
+
+# ---------------------------------------------------------------------------------------------
+# A saved model forecasting new data
+
+SAVED_TASK = "core.forecasting:saved_model_task"
+
+
+@dataclasses.dataclass
+class SavedForecast:
+    """What a saved model forecast from the end of the user's data (no training)."""
+
+    forecast: pd.DataFrame  # time, forecast, lower/upper 80/95
+    label: str  # what the model is ("GRU + AutoETS + AutoTheta")
+    trained_on: dict  # name, freq, points, start, end of the data it learnt from
+    created: str  # when the file was saved (ISO, UTC)
+    seconds: float = 0.0
+
+
+def forecast_with_saved_model(model_source: Any, series: Any,
+                              horizon: int | None = None) -> SavedForecast:
+    """Forecast `horizon` steps (default: the model's) after the end of `series` with a model
+    file, without training; the series must have the frequency the model learnt.
+
+    Raises:
+        ModelFileError: the file is refused (not ours, tampered, another kind).
+        InputError: the series' frequency differs from the model's, or it is too short.
+    """
+    started = time.perf_counter()
+    forecaster = RNNForecaster.load(model_source)
+    data = as_series(series)
+    trained = forecaster.data_
+    if (trained.freq or None) != (data.freq or None):
+        raise InputError(
+            f"This model learnt a series with frequency '{trained.freq or 'none'}', but this "
+            f"series' frequency is '{data.freq or 'none'}'. Use data of the same frequency, or "
+            "train a new model on this series."
+        )
+    forecast = forecaster.predict(horizon, series=data)
+    label = {"hybrid": f"{forecaster.label} + AutoETS + AutoTheta",
+             "classical": "AutoETS + AutoTheta"}.get(forecaster.choice_, forecaster.label)
+    return SavedForecast(
+        forecast=forecast.to_frame(),
+        label=label,
+        trained_on={"name": trained.name, "freq": trained.freq, "points": len(trained),
+                    "start": trained.time[0], "end": trained.time[-1]},
+        created=forecaster.created_,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def saved_model_task(payload: dict, context: JobContext) -> SavedForecast:
+    """Job task: payload = {"model": bytes of a .rnnlab file, "series": Series, "horizon": int|None}."""
+    context.say("Checking the model file and forecasting...")
+    return forecast_with_saved_model(payload["model"], payload["series"], payload.get("horizon"))

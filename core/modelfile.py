@@ -36,6 +36,7 @@ import os
 import re
 import secrets
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -472,7 +473,7 @@ def _read_entries(data: bytes, max_bytes: int) -> dict[str, bytes]:
             with archive.open(info) as member:
                 # At most what the header declares (+1 to catch a header that lies).
                 content = member.read(info.file_size + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
             raise ModelFileError(
                 f"This model file is damaged (a part of it does not unpack). Download it again. "
                 f"{NOT_OURS}"

@@ -63,7 +63,7 @@ def fake_result(series, horizon: int):
     metrics = {"model": {"mase": 0.5},
                "baselines": {"naive": {"mase": 1.0}, "drift": {"mase": 9.0}}}
     return types.SimpleNamespace(forecast=frame, baselines=baselines, cell_name="LSTM",
-                                 metrics=metrics)
+                                 model_label="LSTM", metrics=metrics, network=None)
 
 
 def daily_series(length: int):

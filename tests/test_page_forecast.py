@@ -171,15 +171,18 @@ def test_training_on_a_sample_gives_the_forecast_and_the_scores():
     charts = at.get("plotly_chart")
     assert len(charts) >= 3  # series, learning curve, results
     table = at.dataframe[-1].value
-    assert list(table.columns) == ["forecaster", "MAE", "RMSE", "sMAPE %", "MASE"]
-    assert table["forecaster"].tolist() == [
-        "GRU (this model)", "naive", "seasonal naive", "drift", "AutoETS"
-    ]
+    assert list(table.columns) == ["forecaster", "MAE", "RMSE", "sMAPE %", "MASE", "best"]
+    rows = table["forecaster"].tolist()
+    assert rows[0].startswith("GRU") and rows[0].endswith("(this model)")
+    if job.result.choice == "hybrid":  # the network alone is shown beside the mix it is part of
+        assert rows.pop(1) == "GRU alone (the network's part)"
+    assert rows[1:] == ["naive", "seasonal naive", "drift", "AutoETS", "AutoTheta"]
+    assert (table["best"] == "best").sum() == 1
     assert table["MAE"].notna().all()
     verdicts = [text for text in texts(at.success) + texts(at.warning) if "Verdict" in text]
     assert len(verdicts) == 1 and "GRU" in verdicts[0]
     assert [button.label for button in at.download_button] == [
-        "Download forecast (CSV)", "Download model (.keras)", "Download settings (JSON)"
+        "Download forecast (CSV)", "Download model (.rnnlab)", "Download settings (JSON)"
     ]
     assert job.result.epochs_run == 3
 

@@ -28,6 +28,8 @@ COLOURS = {
     "seasonal_naive": "#1c7ed6",
     "drift": "#37b24d",
     "autoets": "#ae3ec9",
+    "autotheta": "#f08c00",
+    "network": "#c2255c",
 }
 METRIC_HELP = {
     "MAE": "Mean absolute error: the typical size of a miss, in the series' own units.",
@@ -187,9 +189,20 @@ def results_figure(series: Series, result: ForecastResult) -> go.Figure:
                 x=list(part["time"]),
                 y=part["forecast"],
                 mode="lines+markers",
-                name=f"{result.cell_name} forecast ({label})",
+                name=f"{result.model_label} forecast ({label})",
                 line={"color": COLOURS["model"], "width": 2.5, "dash": dash},
                 marker={"size": 5},
+            )
+        )
+    if result.network is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=list(result.network["time"]),
+                y=result.network["network"],
+                mode="lines",
+                name=f"{result.cell_name} alone (the network's part)",
+                line={"color": COLOURS["network"], "width": 1.5, "dash": "dashdot"},
+                visible="legendonly",
             )
         )
     best = _best_baseline_name(result)
@@ -214,7 +227,7 @@ def results_figure(series: Series, result: ForecastResult) -> go.Figure:
         yaxis_title=series.name,
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.25},
-        title={"text": f"{result.cell_name} forecast of {series.name}", "font": {"size": 16},
+        title={"text": f"{result.model_label} forecast of {series.name}", "font": {"size": 16},
                "y": 0.97},
     )
     figure.update_xaxes(hoverformat=time_format(series.freq, series.time))
@@ -269,12 +282,14 @@ def _add_bands(figure: go.Figure, part: pd.DataFrame, label: str) -> None:
 
 
 def metrics_frame(result: ForecastResult) -> pd.DataFrame:
-    """One row per forecaster (the model first), columns MAE, RMSE, sMAPE %, MASE."""
-    rows = [(f"{result.cell_name} (this model)", result.metrics["model"])]
-    rows += [
-        (label_of(name), scores)
-        for name, scores in result.metrics["baselines"].items()
-    ]
+    """One row per forecaster (the model first, then the network alone when the model mixes it
+    with classical methods), columns MAE, RMSE, sMAPE %, MASE, and which one did best."""
+    rows = [("model", f"{result.model_label} (this model)", result.metrics["model"])]
+    if "network" in result.metrics:
+        rows.append(("network", f"{result.cell_name} alone (the network's part)",
+                     result.metrics["network"]))
+    rows += [(name, label_of(name), scores) for name, scores in result.metrics["baselines"].items()]
+    best = result.best
     return pd.DataFrame(
         [
             {
@@ -283,8 +298,9 @@ def metrics_frame(result: ForecastResult) -> pd.DataFrame:
                 "RMSE": scores["rmse"],
                 "sMAPE %": scores["smape"],
                 "MASE": scores["mase"],
+                "best": "best" if name == best else "",
             }
-            for label, scores in rows
+            for name, label, scores in rows
         ]
     )
 
@@ -299,11 +315,8 @@ def _best_baseline_name(result: ForecastResult) -> str | None:
 
 
 def model_wins(result: ForecastResult) -> bool:
-    best = _best_baseline_name(result)
-    model = result.metrics["model"]["mase"]
-    if best is None or not math.isfinite(model):
-        return False
-    return model < result.metrics["baselines"][best]["mase"]
+    """True when the model's holdout error is the lowest of all the forecasts scored."""
+    return result.best == "model"
 
 
 def show_results(series: Series, result: ForecastResult, key: str) -> None:
@@ -315,6 +328,8 @@ def show_results(series: Series, result: ForecastResult, key: str) -> None:
         "(the other baselines are hidden at first). A long history opens on its recent part: "
         "**All history** (above the chart) or the slider below it shows the rest."
     )
+    if result.choice_text:
+        st.caption(f":material/info: **What was chosen.** {result.choice_text}")
     text = verdict(result)
     if model_wins(result) and not result.copies_last_value:
         st.success(f"**Verdict.** {text}")
@@ -331,6 +346,8 @@ def show_results(series: Series, result: ForecastResult, key: str) -> None:
         width="stretch",
         column_config={
             "forecaster": st.column_config.TextColumn("forecaster"),
+            "best": st.column_config.TextColumn(
+                "", help="The lowest MASE on the holdout: the forecast to use."),
             **{
                 name: st.column_config.NumberColumn(name, help=help_text, format="%.3f")
                 for name, help_text in METRIC_HELP.items()
@@ -348,12 +365,20 @@ def show_results(series: Series, result: ForecastResult, key: str) -> None:
 
 
 def forecast_table(result: ForecastResult) -> pd.DataFrame:
-    """The forecast rows with the baselines' holdout forecasts alongside."""
+    """The model's holdout and future rows with every other forecast alongside (the network
+    alone when the model mixes it, and each baseline), so whichever won can be used."""
     frame = result.forecast.copy()
-    extra = [column for column in ("time", "part") if column in result.baselines.columns]
-    baselines = result.baselines.drop(columns=extra).add_prefix("baseline_")
-    baselines.index = frame.index[: len(baselines)]
-    return frame.join(baselines)
+    others = [result.baselines]
+    if result.network is not None:
+        others.insert(0, result.network)
+    for other in others:
+        extra = [column for column in ("time", "part") if column in other.columns]
+        columns = other.drop(columns=extra)
+        if other is not result.network:
+            columns = columns.add_prefix("baseline_")
+        columns.index = frame.index[: len(columns)]
+        frame = frame.join(columns)
+    return frame
 
 
 def downloads(result: ForecastResult, key: str) -> None:
@@ -365,18 +390,21 @@ def downloads(result: ForecastResult, key: str) -> None:
         mime="text/csv",
         key=f"download-csv-{key}",
         on_click="ignore",
-        help="Holdout and future forecasts with their intervals and the baselines' forecasts.",
+        help="Holdout and future forecasts with their intervals, and every baseline's forecast "
+        "of the same rows.",
     )
     model_path = Path(result.model_path)
     if model_path.is_file():
         middle.download_button(
-            "Download model (.keras)",
+            "Download model (.rnnlab)",
             data=model_path.read_bytes(),
-            file_name=f"rnnlab-{result.config.cell}.keras",
+            file_name=f"rnnlab-forecast-{result.config.cell}.rnnlab",
             mime="application/octet-stream",
             key=f"download-model-{key}",
             on_click="ignore",
-            help="The trained network, to load in Keras: keras.saving.load_model(path).",
+            help="The trained model as an RNN Lab model file: upload it later under 'Forecast "
+            "with a saved model' (or use 'python -m core predict --model FILE') to forecast "
+            "new data without training.",
         )
     else:
         middle.caption("The model file is gone (the server was restarted); train again.")
@@ -389,4 +417,36 @@ def downloads(result: ForecastResult, key: str) -> None:
         on_click="ignore",
         help="Upload this file later under 'Restore settings from a file' to get the same "
         "settings back.",
+    )
+
+
+def show_saved_forecast(series: Series, saved, key: str) -> None:
+    """A saved model's forecast of the data: what it learnt from, the chart, the download."""
+    from ui.model_files import saved_at
+
+    trained = saved.trained_on
+    st.markdown(
+        f"**{saved.label}**, trained on **{trained['name']}** ({trained['points']} points from "
+        f"{time_text(trained['start'], trained['freq'])} to "
+        f"{time_text(trained['end'], trained['freq'])}) "
+        f"and saved {saved_at(saved.created) or 'earlier'}. It forecast "
+        f"{len(saved.forecast)} steps after the end of this data in {saved.seconds:.1f} s, "
+        "without training."
+    )
+    figure = go.Figure(go.Scatter(x=list(series.time), y=series.values, mode="lines",
+                                  name=series.name, line={"color": COLOURS["history"]}))
+    frame = saved.forecast.assign(part="future")
+    _add_bands(figure, frame, "holdout")
+    figure.add_trace(go.Scatter(x=list(frame["time"]), y=frame["forecast"], mode="lines+markers",
+                                name=f"{saved.label} forecast",
+                                line={"color": COLOURS["model"], "width": 2.5},
+                                marker={"size": 5}))
+    figure.update_layout(height=400, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         hovermode="x unified", legend={"orientation": "h", "y": -0.2})
+    figure.update_xaxes(hoverformat=time_format(series.freq, series.time))
+    st.plotly_chart(figure, key=f"saved-{key}", width="stretch")
+    st.download_button(
+        "Download this forecast (CSV)", data=safe_csv(saved.forecast),
+        file_name="rnnlab-saved-model-forecast.csv", mime="text/csv",
+        key=f"download-saved-{key}", on_click="ignore",
     )

@@ -585,15 +585,18 @@ class RNNForecaster(Forecaster):
             return self.fallback_
         scores = self.validation_scores_
         network, hybrid = scores["network"], scores["hybrid"]
+        block = f"on the last {self.plan_.validation} training points"
         if self.choice_ == "network":
-            return (f"{self.label} alone: on the last {self.plan_.validation} training points it "
-                    f"beat its mix with AutoETS and AutoTheta (scaled error {network:.2f} against "
-                    f"{hybrid:.2f}).")
-        reason = ("it did better there" if hybrid <= network
-                  else "the mix is the setting chosen")
-        return (f"{self.label} mixed with AutoETS and AutoTheta: on the last "
-                f"{self.plan_.validation} training points the mix's scaled error was "
-                f"{hybrid:.2f} against {network:.2f} for the network alone, and {reason}.")
+            if self.config.combine == "network":
+                return (f"{self.label} alone, as set ({block} its scaled error was {network:.2f}; "
+                        f"mixed with AutoETS and AutoTheta it would have been {hybrid:.2f}).")
+            return (f"{self.label} alone: {block} it beat its mix with AutoETS and AutoTheta "
+                    f"(scaled error {network:.2f} against {hybrid:.2f}).")
+        why = ("the mix is the default: on Tourism and M1 series it forecast better than the "
+               "network alone or any single classical method" if self.config.combine == "hybrid"
+               else "it did better there")
+        return (f"The mean of {self.label}, AutoETS and AutoTheta, because {why} ({block}: "
+                f"scaled error {hybrid:.2f} for the mix, {network:.2f} for the network alone).")
 
 
 def _widths(residuals: np.ndarray, length: int) -> dict[float, np.ndarray]:
