@@ -95,6 +95,12 @@ def test_a_wide_file_is_a_panel_of_its_columns(tmp_path):
     assert list(load_panel(path, columns=["south"])) == ["south"]
 
 
+def test_a_wide_panel_leaves_input_looking_columns_out():
+    text = "date,north,temperature,south\n" + "\n".join(
+        f"{d:%Y-%m-%d},{i},{i % 9},{2 * i + 1}" for i, d in enumerate(DAYS))
+    assert list(to_panel(read_csv(text.encode()))) == ["north", "south"]
+
+
 def test_an_id_with_too_few_points_everywhere_is_refused_in_plain_words():
     rows = [f"{d:%Y-%m-%d},{s},{i}" for s in "PQ" for i, d in enumerate(DAYS[:5])]
     with pytest.raises(TooFewRowsError, match=r"None of the 2 series.*'P' \(5 usable point\(s\)"):

@@ -20,7 +20,7 @@ from core.data.base import (
     _names,
     _unexpected,
 )
-from core.data.columns import _find_column, _id_like, _parsed_times, find_id_columns
+from core.data.columns import _find_column, _id_like, _parsed_times, _role, find_id_columns
 from core.data.readers import read_file
 from core.data.regular import _freq_words
 from core.data.series import _labels, _to_series
@@ -264,6 +264,8 @@ def _wide(
             c for c in table.numeric_candidates
             if c != date_col and not _id_like(c, np.asarray(table.frame[c], dtype=float), c == first)
         ]
+        if any(_role(c) < 2 for c in columns):  # inputs (temperature, price) are not series
+            columns = [c for c in columns if _role(c) < 2]
     else:
         columns = [_find_column(column, names, "value") for column in columns]
     if not columns:
