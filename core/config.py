@@ -238,6 +238,9 @@ class NextWordConfig(Config):
         "max_vocab": (10, 100000),
         "ensemble": (1, 5),
         "seed": (0, 2**31 - 1),
+        "budget_seconds": (5, 86400),
+        "windows_per_epoch": (100, 10_000_000),
+        "max_validation_words": (200, 10_000_000),
     }
     CHOICES: ClassVar[dict[str, Choices]] = {"cell": CELL_KEYS}
 
@@ -260,3 +263,6 @@ class NextWordConfig(Config):
     mix_counts: bool = True  # blend with a Kneser-Ney 4-gram, shares learnt on validation
     unk_correction: bool = True  # expect as many unknown words as new text has, not training
     seed: int = 42
+    budget_seconds: float = 60.0  # training stops when this is spent; raise it to train longer
+    windows_per_epoch: int = 20000  # an epoch trains on this many windows drawn from the text
+    max_validation_words: int = 5000  # early stopping watches at most this many words

@@ -52,6 +52,7 @@ from core.errors import ConfigError, InputError, JobStopped, TrainingError
 from core.jobs import JobContext
 from core.modelfile import ModelFileError, load_model_file, save_model_file
 from core.ngram import KneserNey, score_distributions
+from core.sampling import sample_positions
 from core.text import (
     PAD_ID,
     UNK_ID,
@@ -361,6 +362,91 @@ def WordDropout(rate: float, seed: int = 0, name: str = "word_dropout"):  # noqa
     return _word_dropout_layer()(rate, seed=seed, name=name)
 
 
+def _window_batches(ids: np.ndarray, context: int, positions: np.ndarray, config: NextWordConfig,
+                    targets, sample: bool = True):
+    """Training batches streamed from the id stream: the windows before ids[p + 1] for p in
+    `positions`, built batch by batch (never all at once). With `sample`, each epoch draws
+    `windows_per_epoch` of the positions through `core.sampling.sample_positions`."""
+    import keras
+
+    padded = np.concatenate([np.zeros(context, dtype="int32"), np.asarray(ids, dtype="int32")])
+    offsets = np.arange(context)
+    positions = np.asarray(positions, dtype="int64")
+    per_epoch = min(config.windows_per_epoch, len(positions)) if sample else len(positions)
+    batch_size = config.batch_size
+
+    class WindowBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            self.order = self._draw()
+
+        def _draw(self) -> np.ndarray:
+            if not sample:
+                return np.random.default_rng(config.seed).permutation(positions)
+            return positions[sample_positions(len(positions), per_epoch, self.epoch, config.seed)]
+
+        def __len__(self) -> int:
+            return -(-per_epoch // batch_size)
+
+        def __getitem__(self, index: int):
+            rows = self.order[index * batch_size : (index + 1) * batch_size]
+            # row p holds padded[p + 1 : p + 1 + context] = the `context` ids before ids[p + 1]
+            return padded[rows[:, None] + 1 + offsets[None, :]], targets(padded[rows + 1 + context])
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self.order = self._draw()
+
+    return WindowBatches()
+
+
+def _time_budget_callback(seconds: float, epochs: int, context: JobContext,
+                          reserve_last_pass: bool = False):
+    """Stops training when `seconds` are spent (between batches) or when the next epoch would
+    not fit (keeping one epoch's time for the last pass when `reserve_last_pass`); after each
+    epoch, tells the job how many epochs the budget allows and about how long is left."""
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.start = time.perf_counter()
+            self.epoch_start = self.start
+            self.spent = False
+
+        def seconds_left(self) -> float:
+            return seconds - (time.perf_counter() - self.start)
+
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.seconds_left() <= 0:
+                self.spent = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds = time.perf_counter() - self.epoch_start
+            left = self.seconds_left() - (epoch_seconds if reserve_last_pass else 0.0)
+            fits = int(max(left, 0.0) // max(epoch_seconds, 1e-9))
+            if fits < 1 and epoch + 1 < epochs:
+                self.spent = True
+                self.model.stop_training = True
+            if self.model.stop_training:
+                return
+            total = min(epochs, epoch + 1 + fits)
+            context.set_total(total)
+            left = (total - epoch - 1 + reserve_last_pass) * epoch_seconds
+            context.say(f"About {left:.0f} s of training left "
+                        f"(at most {total} epochs within the {seconds:.0f} s budget).")
+
+    return TimeBudget()
+
+
 # ---------------------------------------------------------------------------------------------
 # The model
 
@@ -393,21 +479,22 @@ class NextWordModel:
         context = context or JobContext(Path("."))
         self.vocab_ = vocab
         ids = np.asarray(ids, dtype="int32")
-        x_all, y_all = make_windows(ids, config.context, 1)
-        if len(y_all) < 1:
+        targets = ids[1:]  # row r of the windows predicts ids[r + 1] (see `make_windows`)
+        if len(targets) < 1:
             raise InputError("The text is too short to train on. Use a longer text.")
         validation = None
-        train_until = len(y_all)
+        train_until = len(targets)
         if len(ids) >= MIN_VALIDATION_WORDS:
-            train_until = len(y_all) - max(1, int(round(len(y_all) * VALIDATION)))
-            x_valid, y_valid = x_all[train_until:], y_all[train_until:]
-            seen = np.isin(y_valid, y_all[:train_until])
+            held = min(max(1, int(round(len(targets) * VALIDATION))), config.max_validation_words)
+            train_until = len(targets) - held
+            x_valid, y_valid = make_windows(ids, config.context, train_until + 1)
+            seen = np.isin(y_valid, targets[:train_until])
             if seen.any():
                 validation = (x_valid[seen], y_valid[seen])
         self.unknown_rates_ = _unknown_rates(
             ids, config.min_count, UNKNOWN_FOLDS if len(ids) >= MIN_VALIDATION_WORDS else 0)
         self.model_ = build_network(config, len(vocab))
-        self._init_output_bias(y_all[:train_until])
+        self._init_output_bias(targets[:train_until])
         self.model_.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
             # the logged loss is the members' mean: per word, whatever the ensemble size
@@ -424,10 +511,18 @@ class NextWordModel:
         )
         if validation is not None:
             validation = (validation[0], self._targets(validation[1]))
+        per_epoch = min(config.windows_per_epoch, train_until)
+        context.say(f"Training for at most {config.budget_seconds:.0f} s: each epoch "
+                    f"{per_epoch:,} of the {train_until:,} training windows.")
+        batches = _window_batches(ids, config.context, np.arange(train_until), config,
+                                  self._targets)
+        budget = _time_budget_callback(config.budget_seconds, config.epochs, context,
+                                       reserve_last_pass=validation is not None)
         self.outcome_ = fit(
-            self.model_, x_all[:train_until], self._targets(y_all[:train_until]), validation,
-            settings, context, extra_callbacks=[_weight_average_callback()],
+            self.model_, batches, None, validation, settings, context,
+            extra_callbacks=[_weight_average_callback(), budget],
         )
+        self.budget_spent_ = budget.spent
         if not self.outcome_.history:
             raise JobStopped("Training was stopped before the first epoch ended.")
         self.ngram_ = None
@@ -435,8 +530,8 @@ class NextWordModel:
             context.say("Weighing the network against word-sequence counts...")
             self.mix_weights_ = self._fit_mix(ids[: train_until + 1], validation)
         if validation is not None and not self.outcome_.stopped_by_user:
-            context.say("One last pass over the whole training text...")
-            self._last_pass(x_all, self._targets(y_all), context)
+            context.say("One last pass over the end of the training text and a sample of the rest...")
+            self._last_pass(ids, train_until, budget.seconds_left(), context)
         self.ngram_ids_ = ids
         if config.mix_counts:
             self.ngram_ = KneserNey(MIX_ORDER).fit(ids, len(vocab))
@@ -478,20 +573,30 @@ class NextWordModel:
         """The targets in the shape the network wants: one copy per ensemble member."""
         return tuple([y] * self.config.ensemble) if self.config.ensemble > 1 else y
 
-    def _last_pass(self, x: np.ndarray, y, context: JobContext) -> None:
-        """One epoch over all training windows, keeping the averaged weights; stop-aware."""
+    def _last_pass(self, ids: np.ndarray, train_until: int, seconds: float,
+                   context: JobContext) -> None:
+        """One epoch over the validation slice's windows and a sample of the others (all of them
+        when they fit in `windows_per_epoch`), keeping the averaged weights; stop-aware, and cut
+        short after `seconds`."""
         import keras
 
+        config = self.config
+        rows = len(ids) - 1
+        others = min(max(config.windows_per_epoch - (rows - train_until), 0), train_until)
+        drawn = sample_positions(train_until, max(others, 1), 0, config.seed + 7)[:others]
+        positions = np.concatenate([drawn, np.arange(train_until, rows)])
         average = _weight_average_callback(keep_at_end=True)
+        deadline = time.perf_counter() + max(seconds, 0.0)
 
         class Stop(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
-                if context.should_stop():
+                if context.should_stop() or time.perf_counter() > deadline:
                     self.model.stop_training = True
 
         before = self.model_.get_weights()
-        self.model_.fit(x, y, epochs=1, batch_size=self.config.batch_size, verbose=0,
-                        callbacks=[average, Stop()])
+        self.model_.fit(_window_batches(ids, config.context, positions, config, self._targets,
+                                        sample=False),
+                        epochs=1, verbose=0, callbacks=[average, Stop()])
         if context.should_stop() or not all(np.isfinite(w).all() for w in self.model_.get_weights()):
             self.model_.set_weights(before)  # a stopped or diverged pass changes nothing
 
