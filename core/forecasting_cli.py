@@ -329,60 +329,6 @@ def add_predict_command(subparsers) -> None:
     parser.set_defaults(run=run_predict_command)
 
 
-def same_frequency(first: str | None, second: str | None) -> bool:
-    """Whether two pandas frequencies describe the same spacing ('MS' and 'ME' both monthly)."""
-    import pandas as pd
-
-    from core.forecast.rnn import frequency_kind
-
-    if first == second:
-        return True
-    if not first or not second:
-        return False
-    try:
-        if pd.tseries.frequencies.to_offset(first) == pd.tseries.frequencies.to_offset(second):
-            return True
-    except ValueError:
-        return False
-    kind = frequency_kind(first)
-    return kind != "unknown" and kind == frequency_kind(second)
-
-
-def predict_from_file(model_source, series, horizon: int | None = None):
-    """The `Forecast` of a saved model from the end of `series`.
-
-    Raises:
-        ModelFileError: the model file is damaged, foreign or of another kind.
-        InputError: the series has another frequency than the model's, is too short for its
-            window, or the horizon is out of range.
-    """
-    from core.errors import InputError
-    from core.forecast.rnn import RNNForecaster
-
-    model = RNNForecaster.load(model_source)
-    trained = model.data_.freq
-    received = getattr(series, "freq", None)
-    if not same_frequency(trained, received):
-        raise InputError(
-            f"The model was trained on {_frequency_words(trained)} data, but this series is "
-            f"{_frequency_words(received)}. Use a series with the model's frequency, or train a "
-            "model on this one."
-        )
-    low, high = ForecastConfig.RANGES["horizon"]
-    if horizon is not None and not low <= horizon <= high:
-        raise InputError(f"The horizon must be {low} to {high} points; received {horizon}.")
-    return model.predict(horizon, series=series)
-
-
-def _frequency_words(freq: str | None) -> str:
-    from core.forecast.rnn import frequency_kind
-
-    if not freq:
-        return "undated (no regular frequency)"
-    kind = frequency_kind(freq)
-    return f"{kind} ('{freq}')" if kind != "unknown" else f"'{freq}'"
-
-
 def _model_source(path: str) -> Path:
     source = Path(path)
     if source.is_dir() and (source / "model.rnnlab").is_file():
@@ -391,15 +337,21 @@ def _model_source(path: str) -> Path:
 
 
 def run_predict_command(args: argparse.Namespace) -> int:
+    from core.errors import InputError
     from core.export import safe_csv
+    from core.forecasting import forecast_with_saved_model
 
+    low, high = ForecastConfig.RANGES["horizon"]
+    if args.horizon is not None and not low <= args.horizon <= high:
+        raise InputError(f"--horizon must be {low} to {high} points; received {args.horizon}.")
     source = _model_source(args.model)
     series = _load_series(args, args.missing)
-    forecast = predict_from_file(source, series, args.horizon)
+    result = forecast_with_saved_model(source, series, args.horizon)
     out = _output_folder(args.out)
-    (out / "forecast.csv").write_text(safe_csv(forecast.to_frame()))
-    print(f"{len(forecast)} points forecast after {series.time[-1]} from '{series.name}' "
-          f"with {source}")
+    (out / "forecast.csv").write_text(safe_csv(result.forecast))
+    print(f"{len(result.forecast)} points forecast after {series.time[-1]} from '{series.name}' "
+          f"by {result.label} (saved {result.created}, trained on "
+          f"{result.trained_on['points']} points of '{result.trained_on['name']}')")
     print(f"results in {out}")
     return 0
 

@@ -134,7 +134,7 @@ def test_predict_on_a_series_of_another_frequency_is_one_error_line(tmp_path, cl
     data = write_csv(tmp_path / "monthly.csv", length=30, freq="MS")
     result = run_cli("predict", "--model", str(classical_model), "--data", str(data),
                      "--out", str(tmp_path / "out"))
-    assert_one_error_line(result, "yearly", "monthly", "model's frequency")
+    assert_one_error_line(result, "'YS'", "'MS'", "same frequency")
 
 
 def test_predict_with_a_classical_model_writes_the_forecast(tmp_path, classical_model):
