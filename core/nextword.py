@@ -799,6 +799,35 @@ class NextWordModel:
 # The whole protocol, as a job
 
 
+# Measured with bench/scale.py on the shared 2-core machine (others' work included), default
+# settings: the fixed costs of a run, and the cost of one training window per network of
+# 128 units. They only size the estimate shown before training; the budget is what bounds it.
+START_SECONDS = 10.0  # TensorFlow's import, reading and tokenising, building the network
+SECONDS_PER_WORD = 1.2e-4  # vocabulary, unknown share, the Kneser-Ney counts (three times)
+SECONDS_PER_TEST_WORD = 1.5e-3  # scoring a held-out word: the mix, the network alone, the baseline
+SECONDS_PER_WINDOW = 5e-4  # one training window through one network of 128 units
+TYPICAL_EPOCHS = 8  # where early stopping usually ends on a small text
+
+
+def estimate_seconds(words: int, config: NextWordConfig | None = None) -> float:
+    """About how long `train_and_evaluate` takes on a text of `words` words, in seconds.
+
+    Training takes what the epochs need (early stopping usually ends near TYPICAL_EPOCHS), at
+    most `budget_seconds`; preparing and scoring grow with the text (counts and held-out words).
+    Shown before training ("about 40 s"); the job tells the time left as it trains.
+    """
+    config = config or NextWordConfig()
+    words = max(int(words), 0)
+    test_words = max(1, int(round(words * HOLDOUT)))
+    rows = max(words - test_words - 1, 0)
+    per_epoch = min(config.windows_per_epoch, rows)
+    window = (SECONDS_PER_WINDOW * config.ensemble * config.num_layers
+              * max(config.units, 32) / 128 * (config.context + 8) / 16)
+    epochs = min(config.epochs, TYPICAL_EPOCHS) + 1  # + the last pass
+    training = min(config.budget_seconds, epochs * per_epoch * window)
+    return START_SECONDS + training + words * SECONDS_PER_WORD + test_words * SECONDS_PER_TEST_WORD
+
+
 def train_and_evaluate(
     tokens: Sequence[str], config: NextWordConfig, context: JobContext | None = None
 ) -> tuple[NextWordModel, dict[str, Any]]:
@@ -902,6 +931,7 @@ __all__ = [
     "NextWordModel",
     "Split",
     "TrainingError",
+    "estimate_seconds",
     "join_words",
     "make_windows",
     "nextword_task",
