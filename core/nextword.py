@@ -78,6 +78,7 @@ MIX_SHARES = len(MIX_BUCKETS) + 1
 MIX_MIN_ROWS = 40  # validation words a bucket needs for a share of its own
 UNKNOWN_FOLDS = 10  # parts of the training words replayed to estimate new text's unknown share
 MIX_DEFAULT = 1.0  # no validation slice (texts under 200 words): nothing to weigh, network alone
+LAST_PASS_SHARE = 0.25  # of the training budget, kept for the mix weighing and the last pass
 
 CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.json"
@@ -403,10 +404,14 @@ def _window_batches(ids: np.ndarray, context: int, positions: np.ndarray, config
 
 def _time_budget_callback(seconds: float, epochs: int, context: JobContext,
                           reserve_last_pass: bool = False):
-    """Stops training when `seconds` are spent (between batches) or when the next epoch would
-    not fit (keeping one epoch's time for the last pass when `reserve_last_pass`); after each
-    epoch, tells the job how many epochs the budget allows and about how long is left."""
+    """Stops training (between batches) when the budget for the epochs is spent: all of
+    `seconds`, or with `reserve_last_pass` all but LAST_PASS_SHARE of it (the mix weighing and
+    the last pass take the rest). After each epoch, tells the job how many epochs fit and about
+    how long training has left. An epoch cut short still counts: its windows were a sample.
+    """
     import keras
+
+    for_epochs = seconds * (1 - LAST_PASS_SHARE if reserve_last_pass else 1)
 
     class TimeBudget(keras.callbacks.Callback):
         def __init__(self):
@@ -416,6 +421,7 @@ def _time_budget_callback(seconds: float, epochs: int, context: JobContext,
             self.spent = False
 
         def seconds_left(self) -> float:
+            """Of the whole budget (epochs, mix weighing and last pass)."""
             return seconds - (time.perf_counter() - self.start)
 
         def on_train_begin(self, logs=None):
@@ -425,22 +431,20 @@ def _time_budget_callback(seconds: float, epochs: int, context: JobContext,
             self.epoch_start = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
-            if self.seconds_left() <= 0:
+            if time.perf_counter() - self.start >= for_epochs:
                 self.spent = True
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
-            epoch_seconds = time.perf_counter() - self.epoch_start
-            left = self.seconds_left() - (epoch_seconds if reserve_last_pass else 0.0)
-            fits = int(max(left, 0.0) // max(epoch_seconds, 1e-9))
-            if fits < 1 and epoch + 1 < epochs:
-                self.spent = True
-                self.model.stop_training = True
             if self.model.stop_training:
                 return
-            total = min(epochs, epoch + 1 + fits)
+            now = time.perf_counter()
+            epoch_seconds = max(now - self.epoch_start, 1e-6)
+            fits = int(max(for_epochs - (now - self.start), 0.0) // epoch_seconds)
+            total = min(epochs, epoch + 1 + max(fits, 1))  # the next epoch starts, maybe cut short
             context.set_total(total)
-            left = (total - epoch - 1 + reserve_last_pass) * epoch_seconds
+            left = min((total - epoch - 1) * epoch_seconds
+                       + (seconds - for_epochs), self.seconds_left())
             context.say(f"About {left:.0f} s of training left "
                         f"(at most {total} epochs within the {seconds:.0f} s budget).")
 
@@ -529,7 +533,8 @@ class NextWordModel:
         if config.mix_counts:
             context.say("Weighing the network against word-sequence counts...")
             self.mix_weights_ = self._fit_mix(ids[: train_until + 1], validation)
-        if validation is not None and not self.outcome_.stopped_by_user:
+        if (validation is not None and not self.outcome_.stopped_by_user
+                and budget.seconds_left() >= 1):  # a spent budget skips it
             context.say("One last pass over the end of the training text and a sample of the rest...")
             self._last_pass(ids, train_until, budget.seconds_left(), context)
         self.ngram_ids_ = ids
