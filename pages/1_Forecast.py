@@ -12,7 +12,7 @@ from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
 from core.forecasting import TASK, resolve_config
-from ui import controls, forecast_view, loaders
+from ui import controls, forecast_view, links, loaders
 from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
 from ui.series_controls import series_choice
 from ui.state import init
@@ -147,6 +147,9 @@ def main() -> None:
         "watch it learn, then read the **results**: the forecast and how it compares with "
         "simple baselines."
     )
+    links.follow_link("fc", ForecastConfig, controls.LINK_FIELDS, controls.link_state,
+                      controls.LINK_KEYS)
+    link_spot = st.container()
     if busy:
         st.info("Training is running: the data and model settings are locked until it ends "
                 "(or press **Stop training** below).")
@@ -158,6 +161,12 @@ def main() -> None:
     config = model_step(series, busy) if series is not None else None
     if series is None:
         st.caption("The model settings appear once the data is ready.")
+
+    params = links.publish_link("fc", config or controls.current_config(),
+                                controls.link_values(), controls.LINK_FIELDS,
+                                controls.LINK_DEFAULTS)
+    with link_spot:
+        links.copy_link(params)
 
     st.header("3. Train", anchor="train")
     train_step(series, config, busy)

@@ -19,9 +19,11 @@ import streamlit as st
 from core.cells import cell_keys, cell_names, get_cell
 from core.config import NextWordConfig
 from core.errors import RNNLabError
+from core.links import Choice, Link, link_fields
 from core.nextword import MODEL_FILE, TASK, NextWordModel, describe_corpus, figures_won
 from core.text import MAX_BYTES, UNK_ID, corpus_tokens, decode_text
 from ui.jobs import current_job, finished_run, is_busy, start_job, training_panel
+from ui.links import copy_link, follow_link, publish_link
 from ui.model_files import model_upload, trained_summary
 from ui.state import init
 
@@ -71,6 +73,28 @@ def defaults() -> dict[str, Any]:
     state.update({"nw_source": SOURCES[0], "nw_sample": next(iter(SAMPLES)), "nw_prompt": "",
                   "nw_top_k": 5, "nw_temperature": 0.8, "nw_length": 25, "nw_gen_seed": 1})
     return state
+
+
+# The page's address (ui.links): the text and every setting, so that it is a link to them.
+LINK_FIELDS = link_fields(NextWordConfig,
+                          text=Choice((*SAMPLES, "file"), "a bundled text or 'file'"))
+LINK_KEYS = {**{name: (key,) for name, key in KEYS.items()},
+             "text": ("nw_source", "nw_sample", "nw_upload")}
+
+
+def link_state(link: Link) -> dict[str, Any]:
+    state = {KEYS[name]: value for name, value in dataclasses.asdict(link.config).items()}
+    text = link.values.get("text")
+    if text == "file":
+        state["nw_source"] = SOURCES[1]
+    elif text:
+        state.update(nw_source=SOURCES[0], nw_sample=text)
+    return state
+
+
+def link_values() -> dict[str, str | None]:
+    own = st.session_state.get("nw_source") == SOURCES[1]
+    return {"text": "file" if own else st.session_state.get("nw_sample")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,6 +518,8 @@ def main() -> None:
         "watch it learn, then **use** it: type the start of a sentence and see which words it "
         "expects next, let it write on, and compare its scores with simple counting."
     )
+    follow_link("nw", NextWordConfig, LINK_FIELDS, link_state, LINK_KEYS)
+    link_spot = st.container()
     if busy:
         st.info("Training is running: the text and model settings are locked until it ends "
                 "(or press **Stop training** below).")
@@ -501,6 +527,9 @@ def main() -> None:
     corpus = corpus_step(busy)
     st.header("2. Model", anchor="model")
     config = model_step(busy)
+    params = publish_link("nw", config, link_values(), LINK_FIELDS, {"text": next(iter(SAMPLES))})
+    with link_spot:
+        copy_link(params)
     st.header("3. Train", anchor="train")
     train_step(corpus, config, busy)
     st.header("4. Use the model", anchor="use")

@@ -6,6 +6,7 @@ import pytest
 from app_helpers import job_of, page, run_until_finished, texts
 
 from core.config import ForecastConfig
+from core.settingsfile import DataRef, settings_json
 from ui import controls
 from ui.jobs import job_manager
 
@@ -104,8 +105,9 @@ def test_settings_file_round_trips_into_the_controls():
         clipnorm=2.5,
     )
     at = page(PAGE)
-    upload(at, "fc_settings_file", "rnnlab-settings.json", wanted.to_json().encode(),
-           "application/json")
+    # a settings file names its data (here the sample shown): then it restores every setting
+    document = settings_json(wanted, DataRef(sample="air_passengers")).encode()
+    upload(at, "fc_settings_file", "rnnlab-settings.json", document, "application/json")
     assert not at.exception
     assert not at.error, texts(at.error)
     assert at.session_state["_fc_config"] == wanted
@@ -187,7 +189,7 @@ def test_training_on_a_sample_gives_the_forecast_and_the_scores():
     assert job.result.epochs_run == 3
 
     # The settings of the run, downloaded and uploaded again, restore the same settings.
-    upload(at, "fc_settings_file", "rnnlab-settings.json", job.result.config.to_json().encode(),
-           "application/json")
+    upload(at, "fc_settings_file", "rnnlab-settings.json",
+           controls.settings_file(job.result.config).encode(), "application/json")
     assert not at.exception
     assert at.session_state["_fc_config"] == job.result.config

@@ -319,3 +319,57 @@ def test_settings_that_are_not_text_are_refused(value):
 def test_range_messages_write_large_bounds_in_full():
     message = _refused(ForecastConfig, '{"seed": -1}', "2,147,483,647")
     assert "e+09" not in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings files that name their data (core.settingsfile)
+
+
+def test_a_settings_file_names_its_sample_or_its_file_and_fingerprint():
+    from core.settingsfile import DataRef, fingerprint, read_settings, settings_json
+
+    config = ForecastConfig(cell="lstm", season=4, window=16, horizon=8)
+    sample = DataRef(sample="australian_beer", target="megalitres", time="quarter")
+    assert read_settings(settings_json(config, sample), ForecastConfig) == (config, sample)
+    own = DataRef(file="sales.csv", sha256=fingerprint(b"a,b\n1,2\n"), target="b")
+    text = settings_json(config, own)
+    assert json.loads(text)["data"] == {"file": "sales.csv", "sha256": own.sha256, "target": "b"}
+    again, data = read_settings(text.encode(), ForecastConfig)
+    assert again == config and data.same_file(b"a,b\n1,2\n") and not data.same_file(b"other")
+    # an older file, without data, still reads
+    assert read_settings(config.to_json(), ForecastConfig) == (config, None)
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"sample": "air_passengers", "file": "x.csv"}, ["either a sample or a file"]),
+        ({}, ["either a sample or a file"]),
+        ({"file": "x.csv"}, ["fingerprint"]),
+        ({"file": "x.csv", "sha256": "abc"}, ["fingerprint"]),
+        ({"sample": "air_passengers", "path": "/etc/passwd"}, ["'data' must be an object"]),
+        ({"sample": 3}, ["data.sample must be a short text"]),
+        ({"sample": "x" * 1000}, ["short text"]),
+        ("air_passengers", ["'data' must be an object"]),
+    ],
+)
+def test_a_bad_data_field_is_refused(data, words):
+    from core.settingsfile import read_settings
+
+    text = json.dumps({"kind": "forecast", "units": 8, "data": data})
+    with pytest.raises(ConfigError) as caught:
+        read_settings(text, ForecastConfig)
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_the_other_checks_still_apply_with_a_data_field():
+    from core.settingsfile import read_settings
+
+    for text, words in [
+        ('{"kind": "forecast", "units": 0, "data": {"sample": "lynx"}}', "units"),
+        ('{"kind": "nextword", "data": {"sample": "lynx"}}', "right page"),
+        ('{"units": 8, "units": 9, "data": {"sample": "lynx"}}', "twice"),
+    ]:
+        with pytest.raises(ConfigError, match=words):
+            read_settings(text, ForecastConfig)

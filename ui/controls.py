@@ -18,6 +18,15 @@ from core.cells import cell_keys, cell_names
 from core.config import ForecastConfig
 from core.data import MISSING_POLICIES, Table
 from core.errors import RNNLabError
+from core.links import Choice, Link, link_fields
+from core.settingsfile import (
+    DATA_SETTINGS,
+    DataRef,
+    read_settings,
+    settings_json,
+    without_data_settings,
+)
+from core.settingsfile import fingerprint as data_fingerprint
 from ui.loaders import SAMPLES, ReadOptions, SeriesOptions, fingerprint, sample_bytes
 
 # ForecastConfig field -> widget key.
@@ -25,6 +34,7 @@ KEYS = {field.name: f"fc_{field.name}" for field in dataclasses.fields(ForecastC
 EARLY_STOPPING_KEY = "fc_early_stopping"
 SOURCE_KEY, SAMPLE_KEY, UPLOAD_KEY = "fc_source", "fc_sample", "fc_upload"
 SETTINGS_UPLOAD_KEY = "fc_settings_file"
+WAITING_KEY = "_fc_settings_waiting"  # a settings file's (config, data) waiting for its file
 SOURCES = ("Bundled sample", "My own CSV file")
 AUTO = "auto"
 
@@ -49,6 +59,10 @@ TRANSFORM_WORDS = {
     "log_difference": "differences of the logarithm",
 }
 PERSIST = {"persist_state": "session"}  # keep values when the user visits another page
+COLUMNS_KEY = "_fc_columns"  # the value and time columns chosen now (for the page's link)
+LINKED_COLUMNS_KEY = "_fc_linked_columns"  # columns a link asks for, applied once a file is read
+FILE_IN_LINK = "file"
+NO_TIME = "none"
 
 
 def defaults() -> dict[str, Any]:
@@ -101,6 +115,7 @@ class DataFile:
 
 def data_source(disabled: bool = False) -> DataFile | None:
     """Sample or upload; returns the chosen file (None while nothing is uploaded)."""
+    st.session_state.pop(COLUMNS_KEY, None)  # series_options sets it again for this file
     source = st.radio(
         "Where does the data come from?",
         SOURCES,
@@ -136,8 +151,13 @@ def data_source(disabled: bool = False) -> DataFile | None:
     if upload is not None:
         kept = DataFile(upload.name, upload.getvalue())
         st.session_state["_fc_upload_kept"] = kept
+        _settings_for_upload(kept)
         return kept
     kept = st.session_state.get("_fc_upload_kept")
+    waiting = st.session_state.get(WAITING_KEY)
+    if waiting is not None:
+        st.info(f"Restoring settings made for **{waiting[1].file}**: upload that file (it is "
+                "checked by its fingerprint) and all its settings are applied.")
     if kept is not None:
         st.caption(f"Using **{kept.name}**, uploaded earlier in this session.")
     return kept
@@ -231,6 +251,7 @@ def series_options(table: Table, file: DataFile, disabled: bool = False) -> Seri
     targets = numeric + [column for column in columns if column not in numeric]
     times: list[str | None] = [None, *columns]
     first_time = next((c for c in table.date_candidates if c in columns), None)
+    _apply_linked_columns(file, targets, times)
     left, middle, right = st.columns(3)
     target = left.selectbox(
         "Value column (what to forecast)",
@@ -260,7 +281,78 @@ def series_options(table: Table, file: DataFile, disabled: bool = False) -> Seri
         help="What to do with empty cells and with dates missing from the regular time grid.",
         **PERSIST,
     )
+    st.session_state[COLUMNS_KEY] = {"target": target, "time": date_col or NO_TIME}
     return SeriesOptions(target=target, date_col=date_col, missing=missing)
+
+
+def _apply_linked_columns(file: DataFile, targets: list[str], times: list[str | None]) -> None:
+    """Select the columns a link asked for, when this file has them (else say so)."""
+    linked = st.session_state.pop(LINKED_COLUMNS_KEY, None)  # once (a locked link sets it again)
+    if not linked:
+        return
+    missing = []
+    if linked.get("target") in targets:
+        st.session_state[f"fc_target_{file.token}"] = linked["target"]
+    elif linked.get("target"):
+        missing.append(f"value column '{linked['target']}'")
+    time = None if linked.get("time") == NO_TIME else linked.get("time")
+    if "time" in linked and time in times:
+        st.session_state[f"fc_date_{file.token}"] = time
+    elif "time" in linked:
+        missing.append(f"time column '{linked['time']}'")
+    if missing:
+        st.warning(f"The link asks for the {' and the '.join(missing)}, which {file.name} does "
+                   "not have; the columns found in the file are used instead.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Links (ui.links): what the forecast page keeps in its address
+
+
+LINK_FIELDS = link_fields(
+    ForecastConfig,
+    data=Choice((*SAMPLES, FILE_IN_LINK), "a bundled sample or 'file'"),
+    target=Choice(description="a column name"),
+    time=Choice(description="a column name or 'none'"),
+)
+# link name -> widget keys ("prefix*": every key that starts so), to hide or lock them
+LINK_KEYS = {
+    **{name: (key,) for name, key in KEYS.items()},
+    "patience": (KEYS["patience"], EARLY_STOPPING_KEY),
+    "data": (SOURCE_KEY, SAMPLE_KEY, UPLOAD_KEY),
+    "target": ("fc_target_*", LINKED_COLUMNS_KEY),
+    "time": ("fc_date_*", LINKED_COLUMNS_KEY),
+}
+LINK_DEFAULTS = {"data": next(iter(SAMPLES))}
+
+
+def link_state(link: Link) -> dict[str, Any]:
+    """The widget values that show a link's settings (columns wait for the file to be read)."""
+    state = settings_state(link.config)
+    data = link.values.get("data")
+    if data == FILE_IN_LINK:
+        state[SOURCE_KEY] = SOURCES[1]
+    elif data:
+        state.update({SOURCE_KEY: SOURCES[0], SAMPLE_KEY: data})
+    columns = {name: link.values[name] for name in ("target", "time") if name in link.values}
+    state[LINKED_COLUMNS_KEY] = columns or None
+    return state
+
+
+def link_values() -> dict[str, str | None]:
+    """The data and columns the page shows now, as a link names them."""
+    state = st.session_state
+    uploaded = state.get(SOURCE_KEY) == SOURCES[1]
+    columns = state.get(COLUMNS_KEY) or {}
+    return {"data": FILE_IN_LINK if uploaded else state.get(SAMPLE_KEY), **columns}
+
+
+def current_config() -> ForecastConfig | None:
+    """The settings the controls hold now, or None while they do not make a valid config."""
+    try:
+        return config_from_state(st.session_state)
+    except RNNLabError:
+        return None
 
 
 def season_setting(found: int, disabled: bool = False) -> None:
@@ -474,24 +566,93 @@ def settings_upload(disabled: bool = False) -> None:
     message = st.session_state.get("_fc_settings_message")
     if message:
         kind, text = message
-        (st.error if kind == "error" else st.success)(text)
+        {"error": st.error, "warning": st.warning}.get(kind, st.success)(text)
+
+
+def settings_file(config: ForecastConfig) -> str:
+    """The settings file to download: `config` and the data shown now (sample, or file name
+    and fingerprint, and the columns)."""
+    return settings_json(config, current_data())
+
+
+def current_data() -> DataRef | None:
+    """The data the page shows now, as a settings file names it."""
+    state = st.session_state
+    columns = state.get(COLUMNS_KEY) or {}
+    if state.get(SOURCE_KEY) == SOURCES[1]:
+        kept = state.get("_fc_upload_kept")
+        if kept is None:
+            return None
+        return DataRef(file=kept.name, sha256=data_fingerprint(kept.data), **columns)
+    return DataRef(sample=state.get(SAMPLE_KEY), **columns)
 
 
 def _load_settings() -> None:
+    """Callback: restore an uploaded settings file, with its data or waiting for it."""
     upload = st.session_state.get(SETTINGS_UPLOAD_KEY)
+    st.session_state.pop(WAITING_KEY, None)
     if upload is None:
         st.session_state.pop("_fc_settings_message", None)
         return
     try:
-        config = ForecastConfig.from_json(upload.getvalue())
+        config, data = read_settings(upload.getvalue(), ForecastConfig)
     except RNNLabError as error:
-        st.session_state["_fc_settings_message"] = (
-            "error",
-            f"{upload.name} could not be used: {error}",
-        )
+        _say("error", f"{upload.name} could not be used: {error}")
         return
-    apply_settings(config)
-    st.session_state["_fc_settings_message"] = (
-        "success",
-        f"Settings restored from {upload.name}.",
-    )
+    kept = st.session_state.get("_fc_upload_kept")
+    shown_own_file = st.session_state.get(SOURCE_KEY) == SOURCES[1] and kept is not None
+    automatic = ", ".join(DATA_SETTINGS)
+    if data is None:
+        apply_settings(without_data_settings(config))
+        _say("warning", f"Settings restored from {upload.name}, except {automatic}: this file "
+             "does not say which data it was made for (it is older), and those settings belong "
+             "to one series. They are left automatic, found from the data shown.")
+    elif data.sample is not None:
+        if data.sample not in SAMPLES:
+            _say("error", f"{upload.name} was made for a sample this RNN Lab does not have "
+                 f"({data.sample!r}). Nothing was changed.")
+            return
+        apply_settings(config)
+        st.session_state.update({SOURCE_KEY: SOURCES[0], SAMPLE_KEY: data.sample,
+                                 LINKED_COLUMNS_KEY: _columns(data)})
+        _say("success", f"Settings restored from {upload.name}, with the data they were made "
+             f"for: the sample {SAMPLES[data.sample].title}.")
+    elif shown_own_file and data.same_file(kept.data):
+        apply_settings(config)
+        st.session_state[LINKED_COLUMNS_KEY] = _columns(data)
+        _say("success", f"Settings restored from {upload.name}, for {kept.name} (the same file: "
+             "its fingerprint matches).")
+    else:
+        apply_settings(without_data_settings(config))
+        st.session_state[SOURCE_KEY] = SOURCES[1]
+        st.session_state[WAITING_KEY] = (config, data)
+        _say("warning", f"{upload.name} was made for your file **{data.file}**. Upload it "
+             f"above: its {automatic} are applied once the same file is read (checked by its "
+             "fingerprint). Until then they stay automatic.")
+
+
+def _columns(data: DataRef) -> dict[str, str] | None:
+    columns = {name: value for name, value in (("target", data.target), ("time", data.time))
+               if value is not None}
+    return columns or None
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state["_fc_settings_message"] = (kind, text)
+
+
+def _settings_for_upload(file: DataFile) -> None:
+    """A settings file waits for its data file: apply it all when this is that file."""
+    waiting = st.session_state.pop(WAITING_KEY, None)
+    if waiting is None:
+        return
+    config, data = waiting
+    if data.same_file(file.data):
+        apply_settings(config)
+        st.session_state[LINKED_COLUMNS_KEY] = _columns(data)
+        _say("success", f"{file.name} is the file the settings were made for (its fingerprint "
+             "matches): all its settings are applied.")
+    else:
+        _say("warning", f"{file.name} is not the file the settings were made for "
+             f"({data.file}; the fingerprints differ), so its {', '.join(DATA_SETTINGS)} were "
+             "not applied: they stay automatic.")

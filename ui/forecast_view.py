@@ -17,6 +17,7 @@ from core.data import Series, describe
 from core.export import safe_csv
 from core.forecast.baselines import label_of
 from core.forecasting import ForecastResult, verdict
+from ui.controls import settings_file
 
 COLOURS = {
     "history": "#4c566a",
@@ -410,7 +411,7 @@ def downloads(result: ForecastResult, key: str) -> None:
         middle.caption("The model file is gone (the server was restarted); train again.")
     right.download_button(
         "Download settings (JSON)",
-        data=result.config.to_json(),
+        data=settings_file(result.config),  # names its data: sample, or file and fingerprint
         file_name="rnnlab-settings.json",
         mime="application/json",
         key=f"download-settings-{key}",
