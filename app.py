@@ -79,7 +79,8 @@ def main() -> None:
 
     st.divider()
     st.caption(
-        "The bundled samples and where they come from are described in sample_data/README.md."
+        "Each bundled sample says what it is and where it comes from under its name on the "
+        "Forecast page (Data, Bundled sample)."
     )
 
     # Start the training workers now (they load TensorFlow in their own processes, after this page
