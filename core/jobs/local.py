@@ -16,6 +16,7 @@ cancelled and a snapshot can tell its place.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import concurrent.futures
 import contextlib
@@ -100,6 +101,12 @@ def _plain_main_module():
 
 
 class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A worker never outlives the app: at exit, multiprocessing ends daemonic children
+        # instead of waiting for them (a training may have minutes to go).
+        self.daemon = True
+
     def start(self) -> None:
         with _plain_main_module():
             super().start()
@@ -214,6 +221,11 @@ class LocalJobManager(JobManager):
         ]
         for thread in self._threads_running:
             thread.start()
+        # At interpreter exit, concurrent.futures joins its executors, which would wait for the
+        # running jobs to end: stop them first (this hook runs before that one).
+        register = getattr(threading, "_register_atexit", None)
+        with contextlib.suppress(RuntimeError):
+            (register or atexit.register)(self._shutdown_at_exit)
 
     # -- public API
 
@@ -288,6 +300,10 @@ class LocalJobManager(JobManager):
         shutil.rmtree(self.root, ignore_errors=True)
 
     # -- internals
+
+    def _shutdown_at_exit(self) -> None:
+        if not self._closed:
+            self.shutdown(wait=2.0)
 
     def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
         executor = concurrent.futures.ProcessPoolExecutor(
