@@ -20,7 +20,14 @@ from core.cells import cell_keys, cell_names, get_cell
 from core.config import NextWordConfig
 from core.errors import RNNLabError
 from core.links import Choice, Link, link_fields
-from core.nextword import MODEL_FILE, TASK, NextWordModel, describe_corpus, figures_won
+from core.nextword import (
+    MODEL_FILE,
+    TASK,
+    NextWordModel,
+    describe_corpus,
+    estimate_seconds,
+    figures_won,
+)
 from core.text import MAX_BYTES, UNK_ID, corpus_tokens, decode_text
 from ui.jobs import current_job, finished_run, is_busy, start_job, training_panel
 from ui.links import copy_link, follow_link, publish_link
@@ -47,6 +54,8 @@ HELP = {
     "epochs": "Most passes over the text; training stops sooner when held-back text stops "
     "improving.",
     "seed": "Fixes the random start: the same seed and settings give the same model.",
+    "budget_seconds": "Training stops after about this many seconds, keeping its best "
+    "weights; each epoch sees a sample of a long text. Raise it to train longer.",
     "word_dropout": "Share of context words hidden at random while training: fights "
     "memorising.",
     "learning_rate": "Step size of each weight update: too high diverges, too low crawls.",
@@ -184,6 +193,9 @@ def model_step(busy: bool) -> NextWordConfig | None:
         "dropout": _number(middle, "Dropout", "dropout", 0.0, 0.9, 0.05, disabled=busy),
         "epochs": _number(right, "Epochs (most)", "epochs", 1, 500, disabled=busy),
         "seed": _number(last, "Seed", "seed", 0, 2**31 - 1, disabled=busy),
+        "budget_seconds": _number(left, "Training budget (s)", "budget_seconds",
+                                  *map(float, NextWordConfig.RANGES["budget_seconds"]), 10.0,
+                                  disabled=busy),
     }
     with st.expander("More settings"):
         first, second, third, fourth = st.columns(4)
@@ -246,6 +258,9 @@ def _load_settings() -> None:
 
 def train_step(corpus: dict | None, config: NextWordConfig | None, busy: bool) -> None:
     ready = corpus is not None and config is not None
+    if ready:
+        st.caption(f"About {estimate_seconds(corpus['words'], config):.0f} s on this text: "
+                   f"at most {config.budget_seconds:.0f} s of training, then scoring.")
     clicked = st.button("Train model", key="nw_train", type="primary", disabled=busy or not ready,
                         help="Starts training in the background. You can keep using the app, "
                         "even other pages, while it trains.")
