@@ -6,7 +6,12 @@ The protocol (the same for the page, the command line and the benchmark):
   other word is `<unk>`, which still counts as a word to predict;
 - each training example is a sliding window of the `context` previous words (left-padded at the
   start of the text: the seed's growing prefixes) and the word that follows;
-- early stopping watches the last 10% of the training part (never the test words);
+- early stopping watches the last 10% of the training part, at most `max_validation_words`
+  (never the test words);
+- a training budget bounds the cost whatever the size of the text: each epoch trains on
+  `windows_per_epoch` windows drawn by `core.sampling.sample_positions` (all of them on a short
+  text), streamed batch by batch, and training stops when `budget_seconds` are spent, keeping
+  the best weights (`estimate_seconds` gives the whole run's time beforehand);
 - the held-out figures are top-1 / top-5 accuracy and perplexity over every test word, computed
   the same way for the network and for a Kneser-Ney trigram built on the same split.
 
@@ -18,7 +23,8 @@ vocabulary. A few things make it learn from a few thousand words instead of memo
   pairs are learnt in a few epochs while the recurrent layers add what the longer context says;
 - the softmax bias starts at the word frequencies (the first epochs learn context, not counts);
 - validation and best-weights keeping use a running average of the weights (Polyak averaging);
-- after early stopping, one last epoch over the whole training part, validation slice included;
+- after early stopping, one last epoch over the validation slice and a sample of the rest of
+  the training part (all of it on a short text);
 - by default two networks trained side by side, their probabilities averaged (`ensemble`).
 
 Two more steps turn the network into the model that suggests words (both on by default, both
@@ -473,9 +479,11 @@ class NextWordModel:
 
         Training windows end before the validation slice; the validation loss is taken over the
         slice's words that training has seen as a target (a word first met there has no chance
-        yet and would only add noise to the stopping signal). Once stopped, the best (averaged)
-        weights get one more epoch over the whole training part, so that words and phrases met
-        only near its end are learnt too.
+        yet and would only add noise to the stopping signal). Each epoch draws
+        `windows_per_epoch` of the training windows; the epochs stop when early stopping says so
+        or when their share of `budget_seconds` is spent. Then the best (averaged) weights get
+        one more epoch over the validation slice and a sample of the rest (within the budget),
+        so that words and phrases met only near its end are learnt too.
         """
         import keras
 

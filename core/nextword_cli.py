@@ -30,6 +30,9 @@ def add_nextword_commands(subparsers) -> None:
     train.add_argument("--epochs", type=int,
                        help=f"most epochs; early stopping usually ends sooner (default {defaults.epochs})")
     train.add_argument("--seed", type=int, help=f"random seed (default {defaults.seed})")
+    train.add_argument("--budget", dest="budget_seconds", type=float, metavar="SECONDS",
+                       help="training stops after about this many seconds, keeping the best "
+                       f"weights; raise it to train longer (default {defaults.budget_seconds:.0f})")
     train.add_argument("--config", type=Path, metavar="SETTINGS.json",
                        help="settings JSON saved by RNN Lab; the options above override it")
     train.add_argument("--out", required=True, type=Path, metavar="DIR",
@@ -60,7 +63,7 @@ def _config(args: argparse.Namespace) -> NextWordConfig:
         config = NextWordConfig.from_json(args.config.read_text(encoding="utf-8"))
     given = {
         name: getattr(args, name)
-        for name in ("cell", "context", "epochs", "seed")
+        for name in ("cell", "context", "epochs", "seed", "budget_seconds")
         if getattr(args, name) is not None
     }
     return config.replace(**given)

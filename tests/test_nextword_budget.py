@@ -73,3 +73,21 @@ def test_training_stops_when_the_budget_is_spent_and_says_how_long_is_left(tmp_p
     assert any(kind == "message" and data["message"].startswith("About ")
                for kind, data in events)
     assert np.isfinite(metrics["perplexity"])
+
+
+def test_the_command_line_takes_a_budget_and_refuses_one_out_of_range(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.cli_helpers import assert_one_error_line
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "core", "nextword", "--data", str(root / "sample_data" /
+         "seed_sentences.txt"), "--budget", "1", "--out", str(tmp_path)],
+        cwd=root, capture_output=True, text=True, timeout=120)
+    assert_one_error_line(result, "budget_seconds")
+    help_text = subprocess.run([sys.executable, "-m", "core", "nextword", "--help"], cwd=root,
+                               capture_output=True, text=True, timeout=120).stdout
+    assert "--budget SECONDS" in help_text and "train longer" in help_text
