@@ -293,10 +293,6 @@ def test_a_very_short_series_gets_the_classical_forecast(length):
     assert np.all(forecast.upper[0.8] <= forecast.upper[0.95])
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="fit accepts 3 points, then the interval calibration has no residual "
-                   "(core.intervals.conformal_widths raises ValueError); lead to decide: a forecast "
-                   "or a plain InputError")
 def test_three_points_get_a_forecast_or_a_plain_refusal():
     try:
         forecast = RNNForecaster(QUICK.replace(horizon=2)).fit(yearly(3)).predict()

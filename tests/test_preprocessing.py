@@ -5,8 +5,10 @@ import pytest
 
 from core.errors import InputError
 from core.preprocessing import (
+    DAMPING,
     ValueTransform,
     WindowEncoder,
+    anchor_forecast,
     choose_anchor,
     choose_transform,
     make_windows,
@@ -75,7 +77,28 @@ def test_the_seasonal_anchor_is_chosen_only_where_it_forecasts_better():
     assert choose_anchor(np.sin(2 * np.pi * t / 12), 12, horizon=6, seasons=3) == "seasonal"
     walk = np.cumsum(np.random.default_rng(0).normal(size=96))
     assert choose_anchor(walk, 12, horizon=6, seasons=3) == "last"
-    assert choose_anchor(np.arange(96.0), 1, horizon=6, seasons=3) == "last"
+    # A straight line: the drift anchor forecasts it exactly, the last value does not.
+    assert choose_anchor(np.arange(96.0), 1, horizon=6, seasons=0, context_length=8) == "drift"
+    trend = 0.05 * t + 3 * np.sin(2 * np.pi * t / 12)
+    assert choose_anchor(trend, 12, horizon=6, seasons=3) == "seasonal_drift"
+
+
+def test_the_drift_anchor_extends_the_line_through_the_context():
+    contexts = np.array([[1.0, 2.0, 5.0]])  # slope (5 - 1) / 2 = 2, damped step by step
+    phi = DAMPING
+    np.testing.assert_allclose(anchor_forecast(contexts, "drift", 1, 1, 3),
+                               [[5 + 2 * phi, 5 + 2 * (phi + phi**2), 5 + 2 * (phi + phi**2 + phi**3)]])
+
+
+def test_the_seasonal_drift_anchor_adds_the_trend_between_season_means():
+    # Seasons of 2: means 1 and 3, so the trend is 1 per step, 2 per season. The seasonal
+    # forecast [2, 4, 2] repeats the last season; the trend adds one season (two for step 3).
+    contexts = np.array([[0.0, 2.0, 2.0, 4.0]])
+    np.testing.assert_allclose(anchor_forecast(contexts, "seasonal", 2, 2, 3), [[2, 4, 2]])
+    phi = DAMPING
+    np.testing.assert_allclose(anchor_forecast(contexts, "seasonal_drift", 2, 2, 3),
+                               [[2 + 2 * phi, 4 + 2 * (phi + phi**2) / 2,
+                                 2 + 4 * (phi + phi**2 + phi**3) / 3]])
 
 
 def test_the_seasonal_forecast_is_the_last_level_plus_the_mean_profile():
@@ -106,7 +129,8 @@ def test_with_one_season_the_seasonal_anchor_is_seasonal_naive_moved_to_its_mean
     np.testing.assert_allclose(encoder.base(contexts), [[10, 11, 12, 13, 10]])
 
 
-@pytest.mark.parametrize("anchor,season", [("last", 1), ("seasonal", 4)])
+@pytest.mark.parametrize("anchor,season", [("last", 1), ("drift", 1), ("seasonal", 4),
+                                           ("seasonal_drift", 4)])
 def test_targets_decode_back_to_the_true_values(anchor, season):
     rng = np.random.default_rng(1)
     series = np.cumsum(rng.normal(size=60)) + 5 * np.sin(np.arange(60) * np.pi / 2)

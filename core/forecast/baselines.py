@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import InputError
 from core.forecast.base import (
     LEVELS,
     Forecast,
@@ -41,16 +40,13 @@ class StatsForecaster(Forecaster):
 
     def fit(self, series: Any) -> StatsForecaster:
         data = as_series(series, self.season)
-        if len(data) < self.min_points:
-            raise InputError(
-                f"{self.label} needs at least {self.min_points} points; the training part has "
-                f"{len(data)}."
-            )
         season = data.season if data.season > 1 and len(data) >= 2 * data.season else 1
         self.season_used_ = season
         self.data_ = data
         self.fallback_ = ""
         try:
+            if len(data) < self.min_points:
+                raise ValueError(f"it needs at least {self.min_points}")
             self.model_ = self._model(season).fit(data.values)
         except (NotImplementedError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as error:
             # statsforecast refuses some tiny or degenerate series (AutoETS: fewer than 7
@@ -61,6 +57,17 @@ class StatsForecaster(Forecaster):
                               f"({str(error)[:80]}); the drift line is used in its place.")
             self.model_ = (RandomWalkWithDrift() if len(data) > 1 else Naive()).fit(data.values)
         return self
+
+    def forward(self, values, horizon: int) -> np.ndarray:
+        """The mean forecast of `horizon` steps after `values` (the fitted series, shortened or
+        extended) with the parameters fitted already: cheap, for many origins in a row."""
+        values = np.asarray(values, dtype="float64")
+        try:
+            output = self.model_.forward(y=values, h=int(horizon))
+        except (NotImplementedError, ValueError, ZeroDivisionError, AttributeError,
+                np.linalg.LinAlgError):
+            output = self._model(self.season_used_).fit(values).predict(int(horizon))
+        return np.asarray(output["mean"], dtype="float64")
 
     def predict(self, horizon: int) -> Forecast:
         horizon = int(horizon)

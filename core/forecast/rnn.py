@@ -43,7 +43,6 @@ DEFAULT_HORIZONS = {
 # the forecaster falls back to the classical combination and says so.
 MIN_WINDOWS = 6
 MIN_WINDOW = 3
-VALIDATION_ORIGINS = 4
 # A few dozen validation residuals under-state the tails: the 95% band covered 90.6% of the
 # held-out points of bench/accuracy.py's Tourism + M1 sample (48 series) and the 80% band 79.4%.
 # Widening the 95% band by this factor brought it to 93.9% there (80% unchanged).
@@ -108,8 +107,9 @@ def plan_for(values: np.ndarray, config: ForecastConfig, freq: str | None,
     kind = frequency_kind(freq)
     season = int(config.season or series_season or 1)
     horizon = int(config.horizon or DEFAULT_HORIZONS[kind])
-    # The validation block: one horizon, but never more than a third of the series.
-    validation = max(1, min(horizon, length // 3))
+    # The validation block: a horizon or a fifth of the series, whichever is longer (a longer
+    # block calibrates the intervals on more origins), but never more than a third of it.
+    validation = max(1, min(max(horizon, length // 5), length // 3))
     fit_part = length - validation
     window = int(config.window or default_window(season, horizon))
     if config.window is None:
@@ -124,15 +124,11 @@ def plan_for(values: np.ndarray, config: ForecastConfig, freq: str | None,
         transform = "none"
     logged = ValueTransform(transform).forward(values) if transform.startswith("log") else values
     # The anchor needs whole seasons inside the context; as many (up to 3) as leave the windows.
-    seasons = 0
-    if season > 1:
-        seasons = min(3, (fit_part - MIN_WINDOWS) // season)
+    seasons = max(0, min(3, (fit_part - MIN_WINDOWS) // season)) if season > 1 else 0
     anchor = "last"
-    if transform.endswith("difference") or seasons < 1:
-        seasons = 1 if seasons < 1 else seasons
-    else:
-        anchor = choose_anchor(logged[:fit_part], season, horizon, seasons)
-    return Plan(season, horizon, window, transform, anchor, seasons, validation)
+    if not transform.endswith("difference"):
+        anchor = choose_anchor(logged[:fit_part], season, horizon, seasons, window + 1)
+    return Plan(season, horizon, window, transform, anchor, max(seasons, 1), validation)
 
 
 def masked_windows(values: np.ndarray, context_length: int, steps: int,
@@ -286,13 +282,11 @@ class RNNForecaster(Forecaster):
             member.fit(data)
         transform = ValueTransform("none")
         self.transform_ = transform
-        # Calibrate on the last `horizon` points with members fitted before them.
-        cut = max(3, len(data) - max(1, min(horizon, len(data) // 3)))
+        # Calibrate on the last points (a third, at most a horizon) with members fitted before.
+        cut = min(len(data) - 1, max(2, len(data) - max(1, min(horizon, len(data) // 3))))
         fitted = [type(m)(data.season).fit(data.head(cut)) for m in self.classical_]
         path = np.mean([m.predict(len(data) - cut).mean for m in fitted], axis=0)
-        residuals = (data.values[cut:] - path)[None, :]
-        self.widths_ = {level: extend_widths(w, horizon) for level, w in
-                        conformal_widths(residuals).items()}
+        self.widths_ = _widths((data.values[cut:] - path)[None, :], horizon)
         self.validation_scores_ = {}
 
     def _fit_network(self, data: SeriesData, plan: Plan, context, debug: dict) -> None:
@@ -377,19 +371,16 @@ class RNNForecaster(Forecaster):
                 network_paths: np.ndarray) -> None:
         """Pick the network alone or the hybrid by their errors on the validation block, and
         calibrate the intervals on the chosen one's residuals there."""
-        # At most VALIDATION_ORIGINS origins, spread over the block's first half so that each
-        # forecasts at least half of it (the classical members are refitted at each).
-        rows = np.unique(np.linspace(0, (values.size - fit_part - 1) // 2,
-                                     VALIDATION_ORIGINS).round().astype(int))
-        network_paths = network_paths[rows]
+        # Every origin of the block: the classical members are fitted once, before the block,
+        # and carried forward to each later origin with those parameters (no refit).
         count = network_paths.shape[1]
         truth = np.full_like(network_paths, np.nan)
         classical_paths = np.full_like(network_paths, np.nan)
-        for row, origin in enumerate(fit_part + rows):
+        members = [type(m)(data.season).fit(data.head(fit_part)) for m in self.classical_]
+        for row, origin in enumerate(range(fit_part, values.size)):
             ahead = min(count, values.size - origin)
             truth[row, :ahead] = values[origin : origin + ahead]
-            members = [type(m)(data.season).fit(data.head(origin)) for m in self.classical_]
-            mean = np.mean([m.predict(ahead).mean for m in members], axis=0)
+            mean = np.mean([m.forward(data.values[:origin], ahead) for m in members], axis=0)
             classical_paths[row, :ahead] = self._forward(mean)
         network = self.transform_.inverse(network_paths)
         hybrid_paths = self._forward((2 * self.transform_.inverse(classical_paths) + network) / 3)
@@ -600,26 +591,38 @@ class RNNForecaster(Forecaster):
 
 
 def _widths(residuals: np.ndarray, length: int) -> dict[float, np.ndarray]:
-    """Conformal half-widths per step from residuals with NaN where a path ran past the data."""
-    residuals = np.asarray(residuals, dtype="float64")
-    steps = residuals.shape[1]
-    typical = np.array([np.nanmean(np.abs(residuals[:, k])) if np.any(np.isfinite(residuals[:, k]))
-                        else np.nan for k in range(steps)])
-    known = np.where(np.isfinite(typical))[0]
-    if known.size == 0:
+    """Conformal half-widths per step from validation residuals (NaN where a path ran past the
+    data).
+
+    A few origins give only a handful of residuals per step, too few for a typical error of
+    its own, so the typical error is one curve over all steps, `c * step ** beta` (beta fitted
+    between 0, a flat band, and 1, a straight-line spread), and every residual divided by it
+    joins one pool whose conformal quantile scales the curve.
+    """
+    residuals = np.abs(np.asarray(residuals, dtype="float64"))
+    finite = np.isfinite(residuals)
+    if not finite.any():
         raise InputError("No validation residuals to calibrate the intervals.")
-    typical = typical[: known[-1] + 1]
-    # Steps with one or two residuals are noisy: grow like a random walk from the first step.
-    counts = np.sum(np.isfinite(residuals), axis=0)[: typical.size]
-    base = typical[0] if np.isfinite(typical[0]) and typical[0] > 0 else np.nanmax(typical)
-    walk = base * np.sqrt(np.arange(1, typical.size + 1))
-    typical = np.where((counts >= 3) & np.isfinite(typical), typical, walk)
-    typical = np.maximum.accumulate(np.maximum(typical, 1e-12))
-    ratios = np.abs(residuals[:, : typical.size]) / typical
-    ratios = ratios[np.isfinite(ratios)]
-    widths = conformal_widths(ratios[:, None] if ratios.size else np.ones((1, 1)))
-    return {level: extend_widths(float(widths[level].max()) * TAIL_FACTOR[level] * typical, length)
-            for level in LEVELS}
+    step_of = np.nonzero(finite)[1] + 1.0
+    values = residuals[finite]
+    steps = np.unique(step_of)
+    means = np.array([values[step_of == k].mean() for k in steps])
+    counts = np.array([(step_of == k).sum() for k in steps])
+    beta = 0.5
+    if steps.size >= 2 and np.all(means > 0):
+        weights = counts / counts.sum()
+        x, y = np.log(steps), np.log(means)
+        x_mean, y_mean = np.sum(weights * x), np.sum(weights * y)
+        spread = np.sum(weights * (x - x_mean) ** 2)
+        if spread > 0:
+            beta = float(np.clip(np.sum(weights * (x - x_mean) * (y - y_mean)) / spread, 0.0, 1.0))
+    scale = float(np.mean(values / step_of**beta))
+    if not np.isfinite(scale) or scale <= 0:
+        scale = float(values.max()) or 1e-9
+    ratios = values / (scale * step_of**beta)
+    quantiles = conformal_widths(ratios[:, None])
+    profile = scale * np.arange(1, length + 1) ** beta
+    return {level: float(quantiles[level][0]) * TAIL_FACTOR[level] * profile for level in LEVELS}
 
 
 def _nan_injector(epoch: int):
