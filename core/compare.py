@@ -72,6 +72,10 @@ def plan_runs(
     for offset in range(int(seeds)):
         for cell in cells:
             run_config = config.replace(cell=cell, seed=config.seed + offset)
+            if kind == "forecast":
+                # Cells are compared as networks alone: the classical part of the default mix
+                # would be the same in every run and blur the differences between cells.
+                run_config = run_config.replace(combine="network")
             runs.append(Run(kind, cell, run_config.seed, TASKS[kind],
                             {**data, "config": run_config.to_dict()}))
     return runs
@@ -82,7 +86,7 @@ def plan_runs(
 
 
 def forecast_parameters(config: ForecastConfig) -> int:
-    """Trainable parameters of `core.forecasting.build_model` for a resolved config (every
+    """Trainable parameters of `core.forecast.rnn.build_network` for a resolved config (every
     ensemble member counted)."""
     steps = config.horizon if config.strategy == "direct" else 1
     total, features = 0, 1

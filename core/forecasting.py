@@ -347,7 +347,10 @@ def verdict(result: ForecastResult) -> str:
         return (f"{model_label}'s mean absolute error on the holdout is {mae:.4g} (MASE cannot be "
                 "computed: the training part does not vary).")
     label = label_of(name)
-    change = (model - best) / best * 100 if best > 0 else math.inf
+    if best < 1e-6:
+        return (f"{label} forecast the holdout almost exactly (MASE {best:.2g}); "
+                f"{model_label}'s MASE is {model:.2f}: use {label}'s forecast here.")
+    change = (model - best) / best * 100
     ets = result.metrics["baselines"].get("autoets", {}).get("mase", math.nan)
     against_ets = ""
     if name != "autoets" and math.isfinite(ets):
@@ -438,7 +441,7 @@ def forecast_with_saved_model(model_source: Any, series: Any,
     forecaster = RNNForecaster.load(model_source)
     data = as_series(series)
     trained = forecaster.data_
-    if (trained.freq or None) != (data.freq or None):
+    if frequency_kind(trained.freq) != frequency_kind(data.freq):
         raise InputError(
             f"This model learnt a series with frequency '{trained.freq or 'none'}', but this "
             f"series' frequency is '{data.freq or 'none'}'. Use data of the same frequency, or "

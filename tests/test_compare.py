@@ -20,7 +20,7 @@ from core.jobs import JobContext, run_inline
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_plan_changes_only_the_cell_and_the_seed():
+def test_plan_changes_only_the_cell_and_the_seed_and_compares_networks_alone():
     config = ForecastConfig(units=8, epochs=5, seed=7)
     runs = plan_runs("forecast", {"series": "data"}, config, seeds=2)
     assert [(run.cell, run.seed) for run in runs] == [
@@ -30,7 +30,8 @@ def test_plan_changes_only_the_cell_and_the_seed():
         assert run.task == "core.forecasting:forecast_task"
         assert run.payload["series"] == "data"
         changed = {k for k, v in run.payload["config"].items() if base[k] != v}
-        assert changed <= {"cell", "seed"}
+        assert changed <= {"cell", "seed", "combine"}
+        assert run.payload["config"]["combine"] == "network"  # no classical mix to blur cells
     assert len({run.key for run in runs}) == 6
 
 

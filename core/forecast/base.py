@@ -136,6 +136,10 @@ class Forecaster:
     def params(self) -> dict[str, Any]:
         return {}
 
+    def default_horizon(self) -> int | None:
+        """The horizon a backtest uses when none is given (None: the caller must say)."""
+        return None
+
     def clone(self) -> Forecaster:
         """An unfitted copy with the same settings."""
         return type(self)(**self.params())
@@ -157,7 +161,9 @@ class Forecaster:
             InputError: the series is too short for that many folds.
         """
         data = as_series(series)
-        horizon = int(horizon or getattr(self, "horizon", None) or 1)
+        horizon = int(horizon or self.default_horizon() or 0)
+        if horizon < 1:
+            raise InputError("Say how many steps each backtest fold forecasts (the horizon).")
         stride = int(stride or horizon)
         origins = [len(data) - horizon - stride * (folds - 1 - k) for k in range(folds)]
         if origins[0] < 4:

@@ -237,6 +237,9 @@ class RNNForecaster(Forecaster):
     def params(self) -> dict[str, Any]:
         return {"config": self.config}
 
+    def default_horizon(self) -> int | None:
+        return self.config.horizon
+
     # ------------------------------------------------------------------------------------------
     # Fitting
 
