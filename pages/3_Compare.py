@@ -47,7 +47,7 @@ def forecast_data(busy: bool) -> dict | None:
     if source == "sample":
         name = st.selectbox("Sample", list(loaders.SAMPLES), key="cmp_fc_sample", disabled=busy,
                             format_func=lambda s: loaders.SAMPLES[s].title,
-                            help="Each sample is described in sample_data/README.md.")
+                            help="A bundled series; the Forecast page says what each is and where it comes from.")
         data, label = loaders.sample_bytes(name), loaders.SAMPLES[name].title
     else:
         upload = st.file_uploader("CSV file", type=["csv", "txt"], key="cmp_fc_upload",
