@@ -91,3 +91,11 @@ def test_the_command_line_takes_a_budget_and_refuses_one_out_of_range(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "core", "nextword", "--help"], cwd=root,
                                capture_output=True, text=True, timeout=120).stdout
     assert "--budget SECONDS" in help_text and "train longer" in help_text
+
+
+# Whole-run seconds measured by bench/scale.py with the defaults on the shared 2-core machine
+# (2026-12-02): the estimate shown before training must be within a factor of 2 of them.
+@pytest.mark.parametrize("words, measured", [(5_526, 29), (10_006, 51), (50_004, 72),
+                                             (203_863, 102)])
+def test_the_estimate_is_within_a_factor_of_two_of_the_benchmark(words, measured):
+    assert measured / 2 <= estimate_seconds(words) <= measured * 2
