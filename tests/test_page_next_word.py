@@ -214,5 +214,5 @@ def test_a_trained_models_file_brings_the_same_suggestions_to_a_fresh_session():
     fresh.run()
     fresh.text_input(key="nw_prompt").set_value("I love").run()
     assert not fresh.exception and not fresh.error
-    assert "seed_sentences\\.txt" in " ".join(texts(fresh.success))
+    assert "seed\\_sentences\\.txt" in " ".join(texts(fresh.success))
     assert _suggested_words(fresh) == trained
