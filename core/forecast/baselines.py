@@ -8,6 +8,7 @@ it then); the forecast still comes, without the season.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,13 @@ from core.forecast.base import (
     future_time,
     make_forecast,
 )
+
+# Fitted statsforecast models by (class, season, data): a forecast fits AutoETS and AutoTheta on
+# the same training part (and on the whole series) both inside the network's mix and as
+# baselines; fitting is deterministic, so the second fit reuses the first. Small and
+# per-process: a worker forgets it when it is recycled.
+_FITTED: dict[tuple, tuple] = {}
+_FITTED_SIZE = 32
 
 
 class StatsForecaster(Forecaster):
@@ -44,6 +52,10 @@ class StatsForecaster(Forecaster):
         self.season_used_ = season
         self.data_ = data
         self.fallback_ = ""
+        key = (type(self).__name__, season, hashlib.sha1(data.values.tobytes()).hexdigest())
+        if key in _FITTED:
+            self.model_, self.fallback_ = _FITTED[key]
+            return self
         try:
             if len(data) < self.min_points:
                 raise ValueError(f"it needs at least {self.min_points}")
@@ -56,6 +68,9 @@ class StatsForecaster(Forecaster):
             self.fallback_ = (f"{self.label} could not be fitted on {len(data)} points "
                               f"({str(error)[:80]}); the drift line is used in its place.")
             self.model_ = (RandomWalkWithDrift() if len(data) > 1 else Naive()).fit(data.values)
+        _FITTED[key] = (self.model_, self.fallback_)
+        while len(_FITTED) > _FITTED_SIZE:
+            _FITTED.pop(next(iter(_FITTED)))
         return self
 
     def forward(self, values, horizon: int) -> np.ndarray:
