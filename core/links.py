@@ -173,7 +173,7 @@ def _parse_setting(text: str, hint: Any) -> Any:
     """A link's text as the config field's type: 'auto' for None, true/false, whole numbers."""
     optional = type(None) in typing.get_args(hint)
     kind = next((arg for arg in typing.get_args(hint) if arg is not type(None)), hint)
-    if text == AUTO:
+    if text == AUTO and kind is not str:  # "auto" may be a value of a text setting itself
         if optional:
             return None
         raise ValueError("cannot be automatic")

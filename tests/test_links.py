@@ -115,6 +115,13 @@ def test_settings_that_do_not_fit_together_fall_back_to_the_defaults():
     assert "do not fit together" in link.ignored[0]
 
 
+def test_auto_is_a_plain_value_of_a_text_setting():
+    link = parse_link({"transform": "auto", "window": "auto", "units": "auto"}, ForecastConfig,
+                      FORECAST_FIELDS)
+    assert link.config.transform == "auto" and link.config.window is None
+    assert link.ignored == ("units=auto: cannot be automatic",)
+
+
 @pytest.mark.parametrize(
     "params",
     [{"units": ""}, {"": "x"}, {"window": "-3"}, {"keep_punctuation": "maybe"},
