@@ -365,7 +365,7 @@ def verdict(result: ForecastResult) -> str:
                 f"{against_ets}")
     return (f"{model_label}'s error (MASE {model:.2f}) is {change:.0f}% higher than {label}'s "
             f"({best:.2f}), the best baseline: use {label}'s forecast here (it is in the "
-            "download and on the chart).")
+            f"download and on the chart).{against_ets}")
 
 
 def _warnings(result: ForecastResult) -> list[str]:

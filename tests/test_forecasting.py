@@ -172,6 +172,15 @@ def test_the_verdict_says_when_a_baseline_wins():
     assert "use AutoETS's forecast here" in text
 
 
+def test_a_losing_verdict_still_says_whether_the_model_beat_autoets():
+    text = verdict(_result(0.9, {"seasonal_naive": 1.57, "autoets": 1.17, "autotheta": 0.64},
+                           choice="hybrid"))
+    assert "use AutoTheta's forecast here" in text
+    assert text.endswith("It beat AutoETS (MASE 1.17).")
+    text = verdict(_result(0.5, {"seasonal_naive": 0.55, "autoets": 0.38, "autotheta": 0.87}))
+    assert "use AutoETS's forecast here" in text and "It beat" not in text
+
+
 def test_the_verdict_and_the_label_name_what_the_forecast_is():
     hybrid = _result(2.0, {"naive": 2.01, "autoets": 2.5}, choice="hybrid")
     assert hybrid.model_label == "GRU + AutoETS + AutoTheta"
