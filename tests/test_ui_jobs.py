@@ -125,6 +125,19 @@ def test_a_comparison_is_refused_too_while_the_session_trains_something_else(man
         other.stop()
 
 
+def test_the_token_stays_in_a_page_with_lesson_links_but_is_no_setting_of_it(manager):
+    token = "links-test-token-0123456789ab"
+    job = manager.submit("core.demo:sleep_task", LONG, owner=token, tag="forecast")
+    try:
+        at = AppTest_with_token(token, "pages/1_Forecast.py")
+        assert not at.exception
+        assert at.query_params[jobs.SESSION_PARAM] == token
+        assert "not a setting" not in " ".join(str(w.value) for w in at.warning)
+        assert at.session_state["_job_forecast"] == job.id
+    finally:
+        job.stop()
+
+
 def test_a_full_queue_is_said_plainly(manager):
     limit, manager.max_queued = manager.max_queued, 0
     try:

@@ -27,11 +27,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.jobs import Job, JobManager, JobSnapshot, JobState, QueueFull, QueueUnavailable
+from ui import links
 from ui.state import session_id
 
 _REAP_EVERY_SECONDS = 30.0
 _REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this long (local)
-SESSION_PARAM = "session"
+SESSION_PARAM = links.SESSION_PARAM  # ui.links keeps it out of the links people copy
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _TOKEN_KEY = "_session_token"
 _PUBLISHED_KEY = "_session_token_published"

@@ -17,6 +17,8 @@ import streamlit as st
 from core.config import Config
 from core.links import Choice, Link, ignored_message, link_params, parse_link
 
+SESSION_PARAM = "session"  # ui.jobs' token: who owns the jobs, not a setting
+
 _LESSON = "_lesson_{page}"
 
 
@@ -37,7 +39,7 @@ def follow_link(
     name = _LESSON.format(page=page)
     lesson = st.session_state.get(name)
     if lesson is None:
-        params = st.query_params.to_dict()
+        params = _settings_in_address()
         lesson = {"hide": (), "lock": (), "locked": {}, "message": ""}
         if params:  # no link: keep what the session holds (a quick start from the home page)
             link = parse_link(params, config_class, fields)
@@ -71,12 +73,20 @@ def publish_link(
     """Write the page's settings into the address (only what differs from the defaults)."""
     lesson = st.session_state.get(_LESSON.format(page=page)) or {"hide": (), "lock": ()}
     if config is None:
-        return st.query_params.to_dict()
+        return _settings_in_address()
     params = link_params(config, values, fields, defaults, hide=lesson["hide"],
                          lock=lesson["lock"])
-    if params != st.query_params.to_dict():
-        st.query_params.from_dict(params)
+    # The session's job token (ui.jobs) stays in the address, but never in a link to copy.
+    token = st.query_params.get(SESSION_PARAM)
+    address = {**params, SESSION_PARAM: token} if token else params
+    if address != st.query_params.to_dict():
+        st.query_params.from_dict(address)
     return params
+
+
+def _settings_in_address() -> dict[str, str]:
+    """The address's parameters but the session's job token: the settings a link carries."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k != SESSION_PARAM}
 
 
 def copy_link(params: Mapping[str, str]) -> None:
