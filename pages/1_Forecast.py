@@ -11,13 +11,15 @@ import streamlit as st
 from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
-from core.forecasting import TASK, resolve_config
+from core.forecasting import SAVED_TASK, TASK, resolve_config
 from ui import controls, forecast_view, links, loaders
 from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
+from ui.model_files import model_upload
 from ui.series_controls import series_choice
 from ui.state import init
 
 JOB_KEY = "forecast"
+SAVED_KEY = "forecast_saved"  # a saved model forecasting the data, no training
 RUN_KEY = "_fc_run"  # the series and settings of the job shown below
 CONFIG_KEY = "_fc_config"  # the settings the controls show now (read by tests)
 READY_KEY = "_fc_ready"  # the series and settings the Train button would use now
@@ -81,6 +83,28 @@ def model_step(series: Series, busy: bool) -> ForecastConfig | None:
         f"{controls.TRANSFORM_WORDS[resolved.transform]}."
     )
     return config
+
+
+def saved_model_step(series: Series, busy: bool) -> None:
+    """Forecast the data above with a model file saved earlier, without training."""
+    with st.expander("Forecast with a saved model instead (no training)"):
+        upload = model_upload("fc-model-file", disabled=busy)
+        if st.button("Forecast with this model", key="fc-use-model",
+                     disabled=busy or upload is None,
+                     help="Forecasts past the end of the data above with the uploaded model, "
+                     "without training. The data must have the frequency the model learnt."):
+            start_job(SAVED_KEY, SAVED_TASK, {"model": upload.getvalue(), "series": series},
+                      record={"series": series, "config": None})
+        training_panel(SAVED_KEY)
+        finished = finished_run(
+            SAVED_KEY, RUN_KEY, None,
+            waiting="Upload a model file downloaded from this page after training, then press "
+            "**Forecast with this model**.",
+            nothing="The model file could not be used (see the message above).",
+        )
+        if finished is not None:
+            job, run = finished
+            forecast_view.show_saved_forecast(run["series"], job.result, key=job.id)
 
 
 def start_training() -> None:
@@ -161,6 +185,8 @@ def main() -> None:
     config = model_step(series, busy) if series is not None else None
     if series is None:
         st.caption("The model settings appear once the data is ready.")
+    else:
+        saved_model_step(series, busy)
 
     params = links.publish_link("fc", config or controls.current_config(),
                                 controls.link_values(), controls.LINK_FIELDS,

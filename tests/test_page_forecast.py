@@ -193,3 +193,34 @@ def test_training_on_a_sample_gives_the_forecast_and_the_scores():
            controls.settings_file(job.result.config).encode(), "application/json")
     assert not at.exception
     assert at.session_state["_fc_config"] == job.result.config
+
+
+@pytest.mark.slow
+def test_a_saved_model_forecasts_the_sample_without_training(tmp_path):
+    from pathlib import Path
+
+    from core.data import load_series
+    from core.forecasting import run_forecast
+    from core.jobs import JobContext
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "air_passengers.csv"
+    trained = run_forecast(load_series(sample), ForecastConfig(epochs=2, patience=0, units=4),
+                           JobContext(tmp_path))
+    at = page(PAGE)
+    upload(at, "fc-model-file", "model.rnnlab", Path(trained.model_path).read_bytes(),
+           "application/octet-stream")
+    at.button(key="fc-use-model").click().run()
+    run_until_finished(at, key="forecast_saved")
+    assert not at.exception and not at.error
+    said = " ".join(texts(at.markdown))
+    assert "trained on **passengers**" in said and "without training" in said
+    assert "Download this forecast (CSV)" in [button.label for button in at.download_button]
+    future = trained.forecast[trained.forecast["part"] == "future"]["forecast"].to_numpy()
+    shown = job_of(at, "forecast_saved").result.forecast["forecast"].to_numpy()
+    assert shown == pytest.approx(future, rel=1e-6)
+    # A file that is not a model file: a plain message, the page keeps working.
+    upload(at, "fc-model-file", "model.rnnlab", b"not a model", "application/octet-stream")
+    at.button(key="fc-use-model").click().run()
+    run_until_finished(at, key="forecast_saved")
+    assert not at.exception
+    assert any("model file" in text.lower() for text in texts(at.error) + texts(at.warning))
