@@ -140,6 +140,7 @@ def _recover() -> None:
 
 def current_job(key: str) -> Job | None:
     """This session's job under `key` ("forecast", "nextword", ...), if any."""
+    session_token()  # back into the address after a page switch dropped it
     if _state_key(key) not in st.session_state:
         _recover()
     job_id = st.session_state.get(_state_key(key))
