@@ -34,8 +34,10 @@ from core.forecast.baselines import label_of, make_baselines
 from core.forecast.rnn import (
     DEFAULT_HORIZONS,
     RNNForecaster,
+    classical_label,
     default_window,
     frequency_kind,
+    mix_label,
     plan_for,
 )
 from core.jobs import JobContext, JobManager, run_inline
@@ -68,7 +70,7 @@ def resolve_config(series: Any, config: ForecastConfig) -> ForecastConfig:
 
     Automatic values shrink to fit a short series; settings the user chose are kept and checked.
     A series too short for a network (but not for the classical methods) resolves fine: the
-    forecaster then says it used AutoETS and AutoTheta instead.
+    forecaster then says it used the classical methods instead.
 
     Raises:
         SeriesTooShortError: the series is too short for any method with this holdout, or for the
@@ -156,12 +158,12 @@ class ForecastResult:
 
     @property
     def model_label(self) -> str:
-        """What the model's forecast is: 'GRU', 'GRU + AutoETS + AutoTheta', or the classical
-        mean when no network could be fitted."""
+        """What the model's forecast is: 'GRU', 'GRU + AutoETS + AutoTheta + AutoARIMA', or the
+        classical mean when no network could be fitted."""
         if self.choice == "hybrid":
-            return f"{self.cell_name} + AutoETS + AutoTheta"
+            return mix_label(self.cell_name)
         if self.choice == "classical":
-            return "AutoETS + AutoTheta (no network: series too short)"
+            return f"{classical_label()} (no network: series too short)"
         return self.cell_name
 
     @property
@@ -252,7 +254,7 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     context.say("Scoring the baselines...")
     names = ("naive", "seasonal_naive", "drift")
     if debug.get("autoets", True):
-        names += ("autoets", "autotheta")
+        names += ("autoets", "autotheta", "autoarima")
     holdout_time, future_times = series.time[len(train) :], future_forecast.time
     baseline_frame = pd.DataFrame({
         "time": list(holdout_time) + list(future_times),
@@ -422,7 +424,7 @@ class SavedForecast:
     """What a saved model forecast from the end of the user's data (no training)."""
 
     forecast: pd.DataFrame  # time, forecast, lower/upper 80/95
-    label: str  # what the model is ("GRU + AutoETS + AutoTheta")
+    label: str  # what the model is ("GRU + AutoETS + AutoTheta + AutoARIMA")
     trained_on: dict  # name, freq, points, start, end of the data it learnt from
     created: str  # when the file was saved (ISO, UTC)
     seconds: float = 0.0
@@ -448,8 +450,8 @@ def forecast_with_saved_model(model_source: Any, series: Any,
             "train a new model on this series."
         )
     forecast = forecaster.predict(horizon, series=data)
-    label = {"hybrid": f"{forecaster.label} + AutoETS + AutoTheta",
-             "classical": "AutoETS + AutoTheta"}.get(forecaster.choice_, forecaster.label)
+    label = {"hybrid": mix_label(forecaster.label),
+             "classical": classical_label()}.get(forecaster.choice_, forecaster.label)
     return SavedForecast(
         forecast=forecast.to_frame(),
         label=label,

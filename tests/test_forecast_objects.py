@@ -19,6 +19,7 @@ from core.forecast.baselines import (
     label_of,
     make_baselines,
 )
+from core.forecast.rnn import CLASSICAL
 from core.modelfile import ModelFileError
 
 # Tiny networks, two epochs: these tests check behaviour, not accuracy.
@@ -178,7 +179,7 @@ def test_the_season_is_dropped_with_fewer_than_two_seasons():
 def test_make_baselines_names_fresh_forecasters_in_order():
     baselines = make_baselines(12)
     assert [b.name for b in baselines] == ["naive", "seasonal_naive", "drift", "autoets",
-                                           "autotheta"]
+                                           "autotheta", "autoarima"]
     assert all(b.season == 12 and not hasattr(b, "model_") for b in baselines)
     assert [b.name for b in make_baselines(4, ("drift",))] == ["drift"]
 
@@ -251,12 +252,12 @@ def test_a_series_too_short_for_a_network_gets_the_named_classical_fallback():
     assert forecaster.choice_ == "classical" and forecaster.plan_ is None
     text = forecaster.describe()
     assert "too short for a network" in text and "12 points" in text
-    assert "AutoETS" in text and "AutoTheta" in text
+    assert "AutoETS" in text and "AutoTheta" in text and "AutoARIMA" in text
     assert forecaster.summary()["fallback"] == text
     forecast = forecaster.predict()
     assert len(forecast) == 6
     assert list(forecast.time) == list(pd.date_range("2002-01-01", periods=6, freq="YS"))
-    members = [BASELINES[name](1).fit(series).predict(6).mean for name in ("autoets", "autotheta")]
+    members = [BASELINES[name](1).fit(series).predict(6).mean for name in CLASSICAL]
     np.testing.assert_allclose(forecast.mean, np.mean(members, axis=0))
     assert np.all(forecast.lower[0.95] <= forecast.lower[0.8])
     assert np.all(forecast.lower[0.8] <= forecast.mean)
@@ -270,7 +271,7 @@ def test_the_classical_fallback_forecasts_from_the_end_of_another_series():
     forecaster = RNNForecaster(QUICK.replace(horizon=6)).fit(series)
     forecast = forecaster.predict(3, series=other)
     assert list(forecast.time) == list(pd.date_range("2004-01-01", periods=3, freq="YS"))
-    members = [BASELINES[name](1).fit(other).predict(3).mean for name in ("autoets", "autotheta")]
+    members = [BASELINES[name](1).fit(other).predict(3).mean for name in CLASSICAL]
     np.testing.assert_allclose(forecast.mean, np.mean(members, axis=0))
 
 

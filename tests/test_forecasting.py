@@ -183,9 +183,10 @@ def test_a_losing_verdict_still_says_whether_the_model_beat_autoets():
 
 def test_the_verdict_and_the_label_name_what_the_forecast_is():
     hybrid = _result(2.0, {"naive": 2.01, "autoets": 2.5}, choice="hybrid")
-    assert hybrid.model_label == "GRU + AutoETS + AutoTheta"
+    assert hybrid.model_label == "GRU + AutoETS + AutoTheta + AutoARIMA"
     assert verdict(hybrid) == (
-        "GRU + AutoETS + AutoTheta's error (MASE 2.00) is about the same as naive's, the best "
+        "GRU + AutoETS + AutoTheta + AutoARIMA's error (MASE 2.00) is about the same as naive's, "
+        "the best "
         "baseline. It beat AutoETS (MASE 2.50)."
     )
     classical = _result(1.0, {"naive": 2.0}, choice="classical")

@@ -178,7 +178,7 @@ def test_training_on_a_sample_gives_the_forecast_and_the_scores():
     assert rows[0].startswith("GRU") and rows[0].endswith("(this model)")
     if job.result.choice == "hybrid":  # the network alone is shown beside the mix it is part of
         assert rows.pop(1) == "GRU alone (the network's part)"
-    assert rows[1:] == ["naive", "seasonal naive", "drift", "AutoETS", "AutoTheta"]
+    assert rows[1:] == ["naive", "seasonal naive", "drift", "AutoETS", "AutoTheta", "AutoARIMA"]
     assert (table["best"] == "best").sum() == 1
     assert table["MAE"].notna().all()
     verdicts = [text for text in texts(at.success) + texts(at.warning) if "Verdict" in text]

@@ -191,7 +191,7 @@ BASELINES: dict[str, type[StatsForecaster]] = {
                 AutoThetaForecaster, AutoARIMAForecaster)
 }
 # What every forecast is scored against, in the order the page shows them.
-DEFAULT_BASELINES = ("naive", "seasonal_naive", "drift", "autoets", "autotheta")
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "drift", "autoets", "autotheta", "autoarima")
 
 
 def make_baselines(season: int | None, names: tuple[str, ...] = DEFAULT_BASELINES) -> list[Forecaster]:

@@ -13,8 +13,8 @@ measured on bench/accuracy.py, Tourism and M1 series):
 - An ensemble of networks side by side in one model, whose median is the forecast.
 - A validation block at the end of the training part: early stopping picks the number of
   epochs, then the network is fitted again on all the data for that many epochs.
-- On the same block, the network's forecasts are compared with AutoETS and AutoTheta and with the
-  mean of all three (the hybrid); `combine="auto"` keeps the network alone only where it beats the
+- On the same block, the network's forecasts are compared with AutoETS, AutoTheta and AutoARIMA and
+  with the mean of all four (the hybrid); `combine="auto"` keeps the network alone only where it beats the
   hybrid there. The residuals on the block calibrate the 80% / 95% intervals (conformal).
 """
 
@@ -30,7 +30,7 @@ import pandas as pd
 from core.config import ForecastConfig
 from core.errors import InputError, JobStopped
 from core.forecast.base import LEVELS, Forecast, Forecaster, SeriesData, as_series, future_time
-from core.forecast.baselines import AutoETSForecaster, AutoThetaForecaster
+from core.forecast.baselines import BASELINES
 from core.intervals import conformal_widths, extend_widths
 from core.preprocessing import ValueTransform, WindowEncoder, choose_anchor, choose_transform
 
@@ -43,6 +43,20 @@ DEFAULT_HORIZONS = {
 # the forecaster falls back to the classical combination and says so.
 MIN_WINDOWS = 6
 MIN_WINDOW = 3
+# The classical members of the mix (the M competitions' usual combination of three).
+CLASSICAL = ("autoets", "autotheta", "autoarima")
+CLASSICAL_WORDS = "AutoETS, AutoTheta and AutoARIMA"
+
+
+def mix_label(network: str) -> str:
+    """What the default forecast is, in a few words: 'GRU + AutoETS + AutoTheta + AutoARIMA'."""
+    return " + ".join([network, *(BASELINES[name].label for name in CLASSICAL)])
+
+
+def classical_label() -> str:
+    return " + ".join(BASELINES[name].label for name in CLASSICAL)
+
+
 # XLA compilation ("auto") made the first epoch twice as slow and later ones slower on a 300-point
 # monthly series here (13 s vs 6.6 s, 0.6 vs 0.25 s per epoch): these networks are too small.
 JIT = False
@@ -268,13 +282,13 @@ class RNNForecaster(Forecaster):
         plan = plan_for(data.values, self.config, data.freq, data.season)
         horizon = int(self.config.horizon or DEFAULT_HORIZONS[frequency_kind(data.freq)])
         self.horizon_ = plan.horizon if plan is not None else horizon
-        self.classical_ = [AutoETSForecaster(data.season), AutoThetaForecaster(data.season)]
+        self.classical_ = [BASELINES[name](data.season) for name in CLASSICAL]
         if plan is None:
             self.plan_ = None
             self.fallback_ = (
                 f"The series is too short for a network ({len(data)} points: at least "
                 f"{MIN_WINDOW + 1 + MIN_WINDOWS + 1} are needed for {MIN_WINDOWS} training "
-                "windows and a validation point), so this is the mean of AutoETS and AutoTheta."
+                f"windows and a validation point), so this is the mean of {CLASSICAL_WORDS}."
             )
             self.choice_ = "classical"
             self._fit_classical(data, horizon)
@@ -389,7 +403,9 @@ class RNNForecaster(Forecaster):
             mean = np.mean([m.forward(data.values[:origin], ahead) for m in members], axis=0)
             classical_paths[row, :ahead] = self._forward(mean)
         network = self.transform_.inverse(network_paths)
-        hybrid_paths = self._forward((2 * self.transform_.inverse(classical_paths) + network) / 3)
+        members = len(self.classical_)
+        hybrid_paths = self._forward(
+            (members * self.transform_.inverse(classical_paths) + network) / (members + 1))
         scale = float(np.nanmean(np.abs(np.diff(values[:fit_part])))) or 1.0
         scores = {
             "network": float(np.nanmean(np.abs(truth - network_paths))) / scale,
@@ -431,7 +447,7 @@ class RNNForecaster(Forecaster):
 
     def parts(self, horizon: int | None = None, series: Any = None) -> dict[str, np.ndarray]:
         """The forecasts the result is made of: 'network' (when a network was fitted) and
-        'classical' (the mean of AutoETS and AutoTheta, when the result uses it)."""
+        'classical' (the mean of the classical members, when the result uses it)."""
         data = self.data_ if series is None else as_series(series, self.data_.season)
         horizon = int(horizon or self.horizon_)
         parts = {}
@@ -459,7 +475,8 @@ class RNNForecaster(Forecaster):
         horizon = int(horizon or self.horizon_)
         parts = self.parts(horizon, series)
         if self.choice_ == "hybrid":
-            mean = (2 * parts["classical"] + parts["network"]) / 3
+            members = len(self.classical_)
+            mean = (members * parts["classical"] + parts["network"]) / (members + 1)
         else:
             mean = parts["network" if self.choice_ == "network" else "classical"]
         widths = {level: extend_widths(self.widths_[level], horizon) for level in LEVELS}
@@ -555,8 +572,7 @@ class RNNForecaster(Forecaster):
         self.widths_ = {level: model_file.array(f"widths_{int(level * 100)}", "float64", (None,))
                         for level in LEVELS}
         self.transform_ = ValueTransform(model_file.field("transform", str))
-        self.classical_ = [AutoETSForecaster(self.data_.season),
-                           AutoThetaForecaster(self.data_.season)]
+        self.classical_ = [BASELINES[name](self.data_.season) for name in CLASSICAL]
         self.created_ = model_file.created
         plan = model_file.description.get("plan")
         self.plan_ = Plan(**plan) if isinstance(plan, dict) else None
@@ -586,13 +602,12 @@ class RNNForecaster(Forecaster):
         if self.choice_ == "network":
             if self.config.combine == "network":
                 return (f"{self.label} alone, as set ({block} its scaled error was {network:.2f}; "
-                        f"mixed with AutoETS and AutoTheta it would have been {hybrid:.2f}).")
-            return (f"{self.label} alone: {block} it beat its mix with AutoETS and AutoTheta "
+                        f"mixed with {CLASSICAL_WORDS} it would have been {hybrid:.2f}).")
+            return (f"{self.label} alone: {block} it beat its mix with {CLASSICAL_WORDS} "
                     f"(scaled error {network:.2f} against {hybrid:.2f}).")
         why = ("the mix is the default: on Tourism and M1 series it forecast better than the "
-               "network alone or any single classical method" if self.config.combine == "hybrid"
-               else "it did better there")
-        return (f"The mean of {self.label}, AutoETS and AutoTheta, because {why} ({block}: "
+               "network alone" if self.config.combine == "hybrid" else "it did better there")
+        return (f"The mean of {self.label}, {CLASSICAL_WORDS}, because {why} ({block}: "
                 f"scaled error {hybrid:.2f} for the mix, {network:.2f} for the network alone).")
 
 
