@@ -127,7 +127,9 @@ def test_upload_train_and_download_a_forecast(app, tmp_path):
     names = [trace["name"] for trace in results["traces"]]
     assert any("forecast (future)" in name for name in names), names
     scores = app.main.locator('[data-testid="stDataFrame"]').last.locator("table")
-    for label in ("GRU (this model)", "naive", "seasonal naive", "drift", "MAE", "MASE"):
+    # The model is the network, or its mix with the classical methods (the default).
+    expect(scores).to_contain_text(re.compile(r"GRU[^\n]*\(this model\)"))
+    for label in ("naive", "seasonal naive", "drift", "AutoETS", "MAE", "MASE"):
         expect(scores).to_contain_text(label)
 
     # The forecast CSV: the holdout's true values are this file's last values, then the future.
