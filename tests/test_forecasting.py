@@ -27,7 +27,7 @@ from core.jobs import JobState
 
 # Few epochs, one small network: these tests check behaviour, not accuracy.
 QUICK = {"epochs": 2, "patience": 0, "units": 4, "ensemble": 1}
-BASELINE_NAMES = ("naive", "seasonal_naive", "drift", "autoets", "autotheta")
+BASELINE_NAMES = ("naive", "seasonal_naive", "drift", "autoets", "autotheta", "autoarima")
 
 
 def make_series(values, freq="MS", season=12) -> Series:

@@ -35,7 +35,7 @@ def write_csv(path: Path, length: int = 72, freq: str = "MS", seed: int = 0) -> 
 
 QUICK = ("--epochs", "2", "--units", "4", "--ensemble", "1", "--patience", "0")
 BASELINE_COLUMNS = ["baseline_naive", "baseline_seasonal_naive", "baseline_drift",
-                    "baseline_autoets", "baseline_autotheta"]
+                    "baseline_autoets", "baseline_autotheta", "baseline_autoarima"]
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +185,7 @@ def test_a_run_writes_every_result_file_and_predict_reproduces_its_future(tmp_pa
         assert key in metrics
     assert metrics["choice"] in ("network", "hybrid", "classical") and metrics["choice_text"]
     assert metrics["best"] in ("model", "naive", "seasonal_naive", "drift", "autoets",
-                               "autotheta")
+                               "autotheta", "autoarima")
     assert set(metrics["network"]) >= {"mae", "rmse", "smape", "mase"}
     assert (metrics["cell"], metrics["horizon"], metrics["holdout"], metrics["season"]) == (
         "gru", 6, 9, 12)
@@ -239,7 +239,7 @@ def test_backtest_writes_each_folds_scores_and_their_means(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "best:" in result.stdout
     report = json.loads((out / "backtest.json").read_text())
-    names = ["model", "naive", "seasonal_naive", "drift", "autoets", "autotheta"]
+    names = ["model", "naive", "seasonal_naive", "drift", "autoets", "autotheta", "autoarima"]
     assert [fold["origin"] for fold in report["folds"]] == [40, 44]
     assert [fold["start"] for fold in report["folds"]] == ["2004-05-01", "2004-09-01"]
     assert [fold["end"] for fold in report["folds"]] == ["2004-08-01", "2004-12-01"]
