@@ -190,7 +190,8 @@ def test_training_on_a_sample_gives_the_forecast_and_the_scores():
 
     # The settings of the run, downloaded and uploaded again, restore the same settings.
     upload(at, "fc_settings_file", "rnnlab-settings.json",
-           controls.settings_file(job.result.config).encode(), "application/json")
+           settings_json(job.result.config, DataRef(sample="air_passengers")).encode(),
+           "application/json")
     assert not at.exception
     assert at.session_state["_fc_config"] == job.result.config
 

@@ -198,14 +198,16 @@ def start_job(key: str, task: str, payload: Any, *, record: Any = None) -> Job |
         return None
     teacher = os.environ.get("RNNLAB_TEACHER_TOKEN")
     token = session_token(publish=True)
+    # The job this one replaces, looked up before submitting: afterwards the lookup could
+    # recover the new job itself (same tag) and discard it.
+    previous = current_job(key)
     try:
         job = manager.submit(task, payload, owner=token, tag=key, note=record,
                              first=bool(teacher) and token == teacher)
     except (QueueFull, QueueUnavailable) as error:
         st.session_state[_NOTICE_KEY] = str(error)
         return None
-    previous = current_job(key)
-    if previous is not None:
+    if previous is not None and previous.id != job.id:
         try:
             manager.discard(previous)
         except QueueUnavailable:
