@@ -153,6 +153,9 @@ class AutoThetaForecaster(StatsForecaster):
         return AutoTheta(season_length=season)
 
 
+MAX_ARIMA_SEASON = 24
+
+
 class AutoARIMAForecaster(StatsForecaster):
     """ARIMA with orders picked by AICc (slower than the others: about half a second)."""
 
@@ -162,7 +165,9 @@ class AutoARIMAForecaster(StatsForecaster):
     def _model(self, season):
         from statsforecast.models import AutoARIMA
 
-        return AutoARIMA(season_length=season)
+        # A seasonal ARIMA over a long season (52 weeks) took 13 minutes on the weekly sample
+        # here; past MAX_ARIMA_SEASON it is fitted without the season (the others keep it).
+        return AutoARIMA(season_length=season if season <= MAX_ARIMA_SEASON else 1)
 
 
 class CombinationForecaster(Forecaster):
