@@ -1,0 +1,273 @@
+"""Forecast every series of a file with one global network: holdout, scores, forecasts.
+
+`forecast_all_task` (the job a worker runs; the command line's `--id-col` without `--series`)
+follows `core.forecasting.forecast_task` for many series at once:
+
+1. One horizon and one season for the panel (the configured ones, else the most common
+   frequency's); the holdout is the horizon. A series too short to keep that holdout and
+   still learn from `MIN_TRAINING_POINTS` points is left out, with a note saying why.
+2. `GlobalRNNForecaster` learns one network on the training parts of every series, then each
+   series' holdout is forecast in one multi-step forecast (no holdout value is seen).
+3. The baselines fit each series' training part and forecast its holdout; everything is
+   scored with the same metrics, and the overall score is the geometric mean of the MASEs
+   (the M4 competition's way of averaging a scaled error over series).
+4. Every series is then forecast past its end (the network without refitting).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import metrics as metric_functions
+from core.cells import get_cell
+from core.config import ForecastConfig
+from core.errors import InputError
+from core.forecast.base import as_series
+from core.forecast.baselines import label_of, make_baselines
+from core.forecast.many import GlobalRNNForecaster, common_horizon, common_season
+from core.forecast.rnn import classical_label, mix_label
+from core.forecasting import MIN_TRAINING_POINTS, _json_safe, best_forecaster
+from core.jobs import JobContext, run_inline
+
+TASK = "core.forecasting_many:forecast_all_task"
+QUICK_BASELINES = ("naive", "seasonal_naive", "drift")
+SLOW_BASELINES = ("autoets", "autotheta", "autoarima")
+
+
+def geometric_mean(values) -> float:
+    """The geometric mean of the finite, positive values (NaN when there are none)."""
+    values = np.asarray([v for v in values if v is not None and math.isfinite(v) and v > 0],
+                        dtype="float64")
+    return float(np.exp(np.mean(np.log(values)))) if values.size else math.nan
+
+
+@dataclasses.dataclass
+class ManyForecastResult:
+    """What the page and the command line show after forecasting every series. Picklable."""
+
+    config: ForecastConfig  # season, horizon, holdout and window as used for every series
+    id_names: tuple[str, ...]  # the id column(s) written into the forecast table
+    ids: dict[str, tuple[str, ...]]  # series key -> its id column values
+    scores: dict[str, dict]  # key -> {"model": {...}, "baselines": {name: {...}}, "best", ...}
+    overall: dict[str, float]  # "model" and each baseline -> geometric-mean MASE over series
+    forecast: pd.DataFrame  # id column(s), time, actual, forecast, bounds, part, baseline_*
+    history: list[dict]
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    stopped_by_user: bool
+    skipped: dict[str, str]  # key -> why it was not forecast
+    notes: list[str]
+    summary: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def cell_name(self) -> str:
+        return get_cell(self.config.cell).name
+
+    def model_label(self, key: str) -> str:
+        """What series `key`'s model forecast is (the network alone, the mix, or classical)."""
+        choice = self.scores[key]["choice"]
+        if choice == "hybrid":
+            return mix_label(f"global {self.cell_name}")
+        if choice == "classical":
+            return f"{classical_label()} (series too short for a network)"
+        return f"global {self.cell_name}"
+
+    def score_table(self) -> pd.DataFrame:
+        """One row per series: its id column(s), points, the model's MASE, each baseline's
+        MASE, and which forecast did best."""
+        rows = []
+        for key, entry in self.scores.items():
+            row = dict(zip(self.id_names, self.ids[key], strict=True))
+            row["points"] = entry["points"]
+            row["model"] = entry["model"]["mase"]
+            row.update({label_of(name): s["mase"] for name, s in entry["baselines"].items()})
+            row["best"] = "model" if entry["best"] == "model" else label_of(entry["best"])
+            row["model is"] = {"hybrid": "mix", "network": "network",
+                               "classical": "classical"}[entry["choice"]]
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def wins(self) -> int:
+        """Series on which the model's MASE was the lowest."""
+        return sum(1 for entry in self.scores.values() if entry["best"] == "model")
+
+    def verdict(self) -> str:
+        """One plain sentence: the model's overall gMASE against the best baseline's."""
+        model = self.overall.get("model", math.nan)
+        baselines = {n: v for n, v in self.overall.items() if n != "model" and math.isfinite(v)}
+        count = len(self.scores)
+        won = f"it was best on {self.wins()} of {count} series"
+        if not baselines or not math.isfinite(model):
+            return f"The geometric-mean MASE could not be computed; {won}."
+        name = min(baselines, key=baselines.get)
+        best = baselines[name]
+        change = (model - best) / best * 100
+        if abs(change) < 1:
+            how = f"about the same as {label_of(name)}'s ({best:.3f}), the best baseline"
+        elif model < best:
+            how = f"{abs(change):.0f}% lower than {label_of(name)}'s ({best:.3f}), the best baseline"
+        else:
+            how = f"{change:.0f}% higher than {label_of(name)}'s ({best:.3f}), the best baseline"
+        return (f"Over {count} series, the model's geometric-mean MASE is {model:.3f}, {how}; "
+                f"{won}.")
+
+    def metrics_json(self) -> dict:
+        """metrics.json of the command line: settings, an entry per series, the overall gMASE."""
+        config = self.config
+        return _json_safe({
+            "cell": config.cell,
+            "horizon": config.horizon,
+            "holdout": config.holdout,
+            "season": config.season,
+            "window": config.window,
+            "combine": config.combine,
+            "id_columns": list(self.id_names),
+            "seconds": self.seconds,
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+            "stopped_by_user": self.stopped_by_user,
+            "overall": {"gmase": self.overall, "series": len(self.scores),
+                        "model_best_on": self.wins(), "verdict": self.verdict()},
+            "series": {key: {"ids": dict(zip(self.id_names, self.ids[key], strict=True)),
+                             **entry} for key, entry in self.scores.items()},
+            "skipped": self.skipped,
+            "notes": self.notes,
+            "global_network": self.summary,
+        })
+
+
+def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
+    """Job task: payload = {"panel": Panel or {id: series}, "config": ForecastConfig.to_dict()},
+    optionally "ids" ({id: id values}), "id_names", "notes", "skipped" (when the panel is a plain
+    mapping). Tests may add "debug": {"autoets": False} (quick baselines only).
+
+    Raises:
+        InputError: no series is long enough for the holdout.
+        TrainingError: the loss became NaN/inf.
+        JobStopped: Stop was pressed before the first epoch finished.
+    """
+    started = time.perf_counter()
+    panel: Mapping[str, Any] = payload["panel"]
+    config = ForecastConfig.from_dict(payload["config"])
+    debug = payload.get("debug") or {}
+    id_names = tuple(payload.get("id_names") or getattr(panel, "id_names", ("series",)))
+    ids = dict(payload.get("ids") or getattr(panel, "ids", {}) or {})
+    notes = list(payload.get("notes") or getattr(panel, "notes", ()))
+    skipped = dict(payload.get("skipped") or getattr(panel, "dropped", {}) or {})
+
+    datas = {key: as_series(series, config.season) for key, series in panel.items()}
+    season = common_season(datas, config)
+    horizon = common_horizon(datas, config)
+    holdout = int(config.holdout or horizon)
+    usable = {}
+    for key, data in datas.items():
+        if len(data) - holdout < MIN_TRAINING_POINTS:
+            skipped[key] = (f"{len(data)} points: too few to keep {holdout} for the holdout and "
+                            f"learn from at least {MIN_TRAINING_POINTS}")
+        else:
+            usable[key] = dataclasses.replace(data, season=season)
+    if len(usable) < len(datas):
+        left = [key for key in datas if key not in usable]
+        notes.append(f"{len(left)} series not forecast (too short for a holdout of {holdout}): "
+                     + ", ".join(f"'{key}'" for key in left[:10]) + ("..." if len(left) > 10 else "")
+                     + ".")
+    if not usable:
+        raise InputError(
+            f"No series is long enough: each needs at least {holdout + MIN_TRAINING_POINTS} "
+            f"points (a holdout of {holdout} and {MIN_TRAINING_POINTS} to learn from). "
+            + "; ".join(f"'{key}': {why}" for key, why in list(skipped.items())[:5])
+            + ". Use a shorter horizon or holdout, or longer series."
+        )
+    config = config.replace(season=season, horizon=horizon, holdout=holdout)
+
+    trains = {key: data.head(len(data) - holdout) for key, data in usable.items()}
+    context.say(f"Preparing the windows of {len(trains)} series...")
+    forecaster = GlobalRNNForecaster(config).fit(trains, context=context, debug=debug)
+    config = config.replace(window=forecaster.window_ or None)
+    holdout_forecasts = forecaster.predict(holdout)
+    future_forecasts = forecaster.predict(horizon, panel=usable)
+
+    context.say("Scoring the baselines on every series...")
+    names = QUICK_BASELINES + (SLOW_BASELINES if debug.get("autoets", True) else ())
+    scores, frames = {}, []
+    for key, data in usable.items():
+        train, actual = trains[key], data.values[len(trains[key]):]
+        past, future = holdout_forecasts[key], future_forecasts[key]
+        member = forecaster.members_[key]
+        baseline_scores, baseline_paths = {}, {}
+        for baseline in make_baselines(season, names):
+            path = baseline.fit(train).predict(holdout).mean
+            ahead = baseline.clone().fit(data).predict(horizon).mean
+            baseline_paths[baseline.name] = np.concatenate([path, ahead])
+            baseline_scores[baseline.name] = metric_functions.score(actual, path, train.values,
+                                                                    season)
+        entry = {
+            "points": len(data),
+            "model": metric_functions.score(actual, past.mean, train.values, season),
+            "baselines": baseline_scores,
+            "choice": member.choice_,
+        }
+        if member.choice_ == "hybrid":
+            network = member.parts(holdout)["network"]
+            entry["network"] = metric_functions.score(actual, network, train.values, season)
+        entry["best"] = best_forecaster(entry)
+        scores[key] = entry
+        frames.append(_series_rows(key, ids.get(key, (key,)), id_names, past, future, actual,
+                                   baseline_paths))
+    overall = {"model": geometric_mean(e["model"]["mase"] for e in scores.values())}
+    for name in names:
+        overall[name] = geometric_mean(e["baselines"][name]["mase"] for e in scores.values())
+    if forecaster.classical_only_:
+        notes.append(
+            f"{len(forecaster.classical_only_)} series too short for a network window got the "
+            f"mean of {classical_label()}: "
+            + ", ".join(f"'{key}'" for key in forecaster.classical_only_[:10]) + "."
+        )
+    return ManyForecastResult(
+        config=config,
+        id_names=id_names,
+        ids={key: tuple(ids.get(key, (key,))) for key in usable},
+        scores=scores,
+        overall=overall,
+        forecast=pd.concat(frames, ignore_index=True),
+        history=forecaster.history_,
+        epochs_run=len(forecaster.history_),
+        best_epoch=forecaster.best_epoch_,
+        seconds=time.perf_counter() - started,
+        stopped_by_user=forecaster.stopped_by_user_,
+        skipped=skipped,
+        notes=notes,
+        summary=forecaster.summary(),
+    )
+
+
+def _series_rows(key: str, id_values, id_names, past, future, actual,
+                 baseline_paths: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One series' rows of the forecast table: holdout then future."""
+    holdout = past.to_frame()
+    holdout.insert(1, "actual", np.asarray(actual, dtype="float64"))
+    holdout["part"] = "holdout"
+    ahead = future.to_frame()
+    ahead.insert(1, "actual", np.nan)
+    ahead["part"] = "future"
+    frame = pd.concat([holdout, ahead], ignore_index=True)
+    for name, path in baseline_paths.items():
+        frame[f"baseline_{name}"] = path
+    for position, (name, value) in enumerate(zip(id_names, id_values, strict=True)):
+        frame.insert(position, name, value)
+    return frame
+
+
+def run_forecast_all(panel: Mapping[str, Any], config: ForecastConfig,
+                     context: JobContext | None = None, **extra) -> ManyForecastResult:
+    """Forecast every series in this process (command line, tests); errors propagate."""
+    return run_inline(forecast_all_task, {"panel": panel, "config": config.to_dict(), **extra},
+                      context)
