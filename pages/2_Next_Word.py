@@ -28,6 +28,7 @@ from core.nextword import (
     estimate_seconds,
     figures_won,
 )
+from core.settingsfile import DataRef, fingerprint, read_settings, settings_json
 from core.text import MAX_BYTES, UNK_ID, corpus_tokens, decode_text
 from ui.jobs import current_job, finished_run, is_busy, start_job, training_panel
 from ui.links import copy_link, follow_link, publish_link
@@ -37,6 +38,9 @@ from ui.state import init
 JOB_KEY = "nextword"
 RUN_KEY = "_nw_run"  # the corpus name and settings of the job shown below
 CONFIG_KEY = "_nw_config"  # the settings the controls show now (read by tests)
+TEXT_KEY = "_nw_text"  # the text shown now, as a settings file names it (core.settingsfile)
+WAITING_KEY = "_nw_settings_waiting"  # a restored settings file's own text, not uploaded yet
+SETTINGS_MESSAGE_KEY = "_nw_settings_message"
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 SAMPLES = {
     "corpus_class_reader.txt": "Class reader: eleven short texts written for RNN Lab (5,500 words)",
@@ -133,9 +137,18 @@ def corpus_step(busy: bool) -> dict[str, Any] | None:
             f"useful suggestions; at most {MAX_BYTES // 1_000_000} MB is read.",
         )
         if upload is None:
-            st.info("Upload a .txt file, or choose a bundled sample above.")
+            st.session_state[TEXT_KEY] = None
+            waiting = st.session_state.get(WAITING_KEY)
+            if waiting is not None:
+                st.info(f"Restoring settings made for **{waiting.file}**: upload that file (it "
+                        "is checked by its fingerprint).")
+            else:
+                st.info("Upload a .txt file, or choose a bundled sample above.")
             return None
         name, data = upload.name, upload.getvalue()
+        _settings_for_upload(name, data)
+    st.session_state[TEXT_KEY] = (DataRef(sample=name) if source == SOURCES[0]
+                                  else DataRef(file=name, sha256=fingerprint(data)))
     try:
         corpus = read_corpus(data, name, bool(st.session_state[KEYS["keep_punctuation"]]))
     except RNNLabError as error:
@@ -226,8 +239,10 @@ def model_step(busy: bool) -> NextWordConfig | None:
         st.file_uploader("Settings file (.json)", type=["json"], key="nw_settings_file",
                          on_change=_load_settings, disabled=busy,
                          help="A settings file downloaded from this page.")
-        if st.session_state.get("_nw_settings_error"):
-            st.error(st.session_state["_nw_settings_error"])
+        message = st.session_state.get(SETTINGS_MESSAGE_KEY)
+        if message:
+            kind, text = message
+            {"error": st.error, "warning": st.warning}.get(kind, st.success)(text)
     try:
         config = NextWordConfig(**values)
     except RNNLabError as error:
@@ -238,18 +253,58 @@ def model_step(busy: bool) -> NextWordConfig | None:
 
 
 def _load_settings() -> None:
-    """Callback: copy an uploaded settings file into the widgets (before they are drawn)."""
+    """Callback: copy an uploaded settings file into the widgets (before they are drawn) and
+    bring back its text: select the sample, or ask for the file and check its fingerprint."""
     upload = st.session_state.get("nw_settings_file")
-    st.session_state["_nw_settings_error"] = None
+    st.session_state.pop(WAITING_KEY, None)
+    st.session_state.pop(SETTINGS_MESSAGE_KEY, None)
     if upload is None:
         return
     try:
-        config = NextWordConfig.from_json(upload.getvalue())
+        config, data = read_settings(upload.getvalue(), NextWordConfig)
     except RNNLabError as error:
-        st.session_state["_nw_settings_error"] = f"**These settings cannot be used.** {error}"
+        _say("error", f"**These settings cannot be used.** {error}")
+        return
+    if data is not None and data.sample is not None and data.sample not in SAMPLES:
+        _say("error", f"{upload.name} was made for a text this RNN Lab does not have "
+             f"({data.sample!r}). Nothing was changed.")
         return
     for name, value in dataclasses.asdict(config).items():
         st.session_state[KEYS[name]] = value
+    shown = st.session_state.get(TEXT_KEY)
+    if data is None:
+        _say("warning", f"Settings restored from {upload.name}. It does not say which text it "
+             "was made for (it is older): the text shown stays.")
+    elif data.sample is not None:
+        st.session_state.update(nw_source=SOURCES[0], nw_sample=data.sample)
+        _say("success", f"Settings restored from {upload.name}, with the text they were made "
+             f"for: {SAMPLES[data.sample]}.")
+    elif (st.session_state.get("nw_source") == SOURCES[1] and shown is not None
+          and shown.sha256 == data.sha256):
+        _say("success", f"Settings restored from {upload.name}, for {shown.file} (the same "
+             "file: its fingerprint matches).")
+    else:
+        st.session_state["nw_source"] = SOURCES[1]
+        st.session_state[WAITING_KEY] = data
+        _say("warning", f"Settings restored from {upload.name}. They were made for your file "
+             f"**{data.file}**: upload it above (it is checked by its fingerprint).")
+
+
+def _settings_for_upload(name: str, data: bytes) -> None:
+    """A settings file waits for its text: say whether this upload is that file."""
+    waiting = st.session_state.pop(WAITING_KEY, None)
+    if waiting is None:
+        return
+    if waiting.same_file(data):
+        _say("success", f"{name} is the file the settings were made for (its fingerprint "
+             "matches).")
+    else:
+        _say("warning", f"{name} is not the file the settings were made for ({waiting.file}; "
+             "the fingerprints differ): the model will learn from another text than theirs.")
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state[SETTINGS_MESSAGE_KEY] = (kind, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,7 +321,8 @@ def train_step(corpus: dict | None, config: NextWordConfig | None, busy: bool) -
                         "even other pages, while it trains.")
     if clicked and ready and not busy:
         payload = {"text": corpus["text"], "name": corpus["name"], "config": config.to_dict()}
-        run = {"name": corpus["name"], "config": config}
+        run = {"name": corpus["name"], "config": config,
+               "data": st.session_state.get(TEXT_KEY)}
         if start_job(JOB_KEY, TASK, payload, record=run):
             st.session_state[RUN_KEY] = run
             st.rerun()  # redraw the controls above as disabled while the job runs
@@ -349,7 +405,7 @@ def results_step(config: NextWordConfig | None) -> None:
     st.subheader("Write on")
     generate_view(model)
     st.subheader("Downloads")
-    downloads(job.result, run["config"], key=job.id)
+    downloads(job.result, run["config"], run.get("data"), key=job.id)
 
 
 def scores_view(metrics: dict) -> None:
@@ -502,7 +558,7 @@ def _spaced(prompt: str, words):
         started = True
 
 
-def downloads(result: dict, config: NextWordConfig, key: str) -> None:
+def downloads(result: dict, config: NextWordConfig, data: DataRef | None, key: str) -> None:
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(
         "Model file (.rnnlab)", Path(result["model_dir"], MODEL_FILE).read_bytes(),
@@ -513,9 +569,11 @@ def downloads(result: dict, config: NextWordConfig, key: str) -> None:
         "training, or run `python -m core suggest --model FILE --prompt \"...\"`.",
     )
     right.download_button(
-        "Settings (.json)", config.to_json(), file_name="nextword_settings.json",
+        "Settings (.json)", settings_json(config, data), file_name="nextword_settings.json",
         mime="application/json", key=f"nw-settings-{key}",
-        help="Upload it under 'Restore settings' to train the same model again.",
+        help="The settings and the text they were trained on (a bundled sample, or your "
+        "file's name and fingerprint). Upload it under 'Restore settings' to train the same "
+        "model again.",
     )
     with st.expander("Scores as JSON"):
         st.code(json.dumps(result["metrics"], indent=2), language="json")

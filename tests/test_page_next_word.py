@@ -216,3 +216,61 @@ def test_a_trained_models_file_brings_the_same_suggestions_to_a_fresh_session():
     assert not fresh.exception and not fresh.error
     assert "seed\\_sentences\\.txt" in " ".join(texts(fresh.success))
     assert _suggested_words(fresh) == trained
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings files that name their text (core.settingsfile)
+
+
+def _settings_upload(at, config: NextWordConfig, data) -> None:
+    from core.settingsfile import settings_json
+
+    text = settings_json(config, data).encode()
+    at.file_uploader(key="nw_settings_file").set_value(("s.json", text, "application/json"))
+    at.run()
+
+
+def test_a_settings_file_of_another_sample_selects_its_sample():
+    from core.settingsfile import DataRef
+
+    at = page(PAGE)
+    assert at.session_state["nw_sample"] == "corpus_class_reader.txt"
+    _settings_upload(at, NextWordConfig(cell="gru", context=3), DataRef(sample="seed_sentences.txt"))
+    assert not at.exception and not at.error
+    assert at.session_state["nw_sample"] == "seed_sentences.txt"
+    assert at.session_state["_nw_config"] == NextWordConfig(cell="gru", context=3)
+    assert int(at.metric[0].value) < 100  # the seed sentences' words, not the class reader's
+    assert "with the text they were made for" in " ".join(texts(at.success))
+
+
+def test_a_settings_file_of_an_own_file_asks_for_it_and_checks_its_fingerprint():
+    from core.settingsfile import DataRef, fingerprint
+
+    mine = b"the cat sat on the mat and the dog sat on the log . " * 40
+    at = page(PAGE)
+    _settings_upload(at, NextWordConfig(units=16),
+                     DataRef(file="mine.txt", sha256=fingerprint(mine)))
+    assert not at.exception
+    assert at.session_state["nw_source"] == "My own .txt file"
+    assert "mine.txt" in " ".join(texts(at.info))
+    assert at.session_state["_nw_config"] == NextWordConfig(units=16)
+    at.file_uploader(key="nw_upload").set_value(("other.txt", mine + b"more", "text/plain"))
+    at.run()
+    assert "the fingerprints differ" in " ".join(texts(at.warning))
+    at.file_uploader(key="nw_upload").set_value(("renamed.txt", mine, "text/plain"))
+    _settings_upload(at, NextWordConfig(units=16),
+                     DataRef(file="mine.txt", sha256=fingerprint(mine)))
+    assert "renamed.txt is the file the settings were made for" in " ".join(texts(at.success))
+
+
+def test_an_older_settings_file_keeps_the_text_and_an_unknown_sample_changes_nothing():
+    from core.settingsfile import DataRef
+
+    at = page(PAGE)
+    _settings_upload(at, NextWordConfig(units=16), None)
+    assert at.session_state["nw_sample"] == "corpus_class_reader.txt"
+    assert at.session_state["_nw_config"] == NextWordConfig(units=16)
+    assert "does not say which text" in " ".join(texts(at.warning))
+    _settings_upload(at, NextWordConfig(cell="gru"), DataRef(sample="novel.txt"))
+    assert "a text this RNN Lab does not have" in " ".join(texts(at.error))
+    assert at.session_state["_nw_config"] == NextWordConfig(units=16)

@@ -373,3 +373,16 @@ def test_the_other_checks_still_apply_with_a_data_field():
     ]:
         with pytest.raises(ConfigError, match=words):
             read_settings(text, ForecastConfig)
+
+
+def test_a_next_word_settings_file_names_its_text():
+    from core.settingsfile import DataRef, fingerprint, read_settings, settings_json
+
+    config = NextWordConfig(cell="gru", context=5)
+    sample = DataRef(sample="seed_sentences.txt")
+    assert read_settings(settings_json(config, sample), NextWordConfig) == (config, sample)
+    own = DataRef(file="notes.txt", sha256=fingerprint(b"my own words"))
+    again, data = read_settings(settings_json(config, own), NextWordConfig)
+    assert again == config and data.same_file(b"my own words")
+    with pytest.raises(ConfigError, match="right page"):
+        read_settings(settings_json(config, sample), ForecastConfig)
