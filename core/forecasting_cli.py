@@ -79,7 +79,9 @@ def _add_data_options(parser) -> None:
     data.add_argument(
         "--id-col", action="append", metavar="COL",
         help="column telling several series apart in a long table (store, product...): repeat "
-        "the option or separate names with commas (default: detected)",
+        "the option or separate names with commas (default: detected); without --series, "
+        "forecast writes every series (one global network, metrics.json with an entry per "
+        "series and the overall geometric-mean MASE, forecast.csv with the id column)",
     )
     data.add_argument(
         "--series", metavar="ID",
@@ -258,6 +260,10 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     from core.jobs import JobContext
 
     config = config_from_args(args)
+    if id_columns(args) and not getattr(args, "series", None):
+        from core.forecasting_many import run_all_series_command
+
+        return run_all_series_command(args, config)  # every series, one global network
     series = _load_series(args, config.missing)
     out = _output_folder(args.out)
     result = run_forecast(series, config, JobContext(out))

@@ -271,3 +271,43 @@ def run_forecast_all(panel: Mapping[str, Any], config: ForecastConfig,
     """Forecast every series in this process (command line, tests); errors propagate."""
     return run_inline(forecast_all_task, {"panel": panel, "config": config.to_dict(), **extra},
                       context)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line: `python -m core forecast --data F --id-col COL --out DIR` (no --series)
+
+
+def run_all_series_command(args, config: ForecastConfig) -> int:
+    """Forecast every series of the file and write metrics.json, forecast.csv, history.csv and
+    config.json to `args.out`; print one line per series and the overall verdict."""
+    import json
+
+    from core.data import load_panel
+    from core.export import safe_csv
+    from core.forecasting_cli import _history_frame, _output_folder, id_columns
+
+    panel = load_panel(
+        args.data, target=args.target, date_col=args.date_col, id_cols=id_columns(args),
+        sheet=getattr(args, "sheet", None), sep=args.sep, decimal=args.decimal,
+        encoding=args.encoding, missing=config.missing, freq=getattr(args, "freq", None),
+    )
+    out = _output_folder(args.out)
+    result = run_forecast_all(panel, config, JobContext(out))
+    metrics = result.metrics_json()
+    metrics["data"] = {"file": str(args.data), "target": panel.target,
+                       "date_col": panel.date_col, "freq": panel.freq}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out / "forecast.csv").write_text(safe_csv(result.forecast))
+    history = _history_frame(result.history, ["epoch", "loss", "val_loss", "seconds"])
+    (out / "history.csv").write_text(safe_csv(history))
+    (out / "config.json").write_text(result.config.to_json())
+    print(f"{len(result.scores)} series forecast with one {result.cell_name} network "
+          f"({result.epochs_run} epochs, {result.seconds:.1f} s); holdout MASE per series:")
+    for key, entry in result.scores.items():
+        best = "model" if entry["best"] == "model" else label_of(entry["best"])
+        print(f"  {key:<20} model {entry['model']['mase']:.3f}  best: {best}")
+    for key, why in result.skipped.items():
+        print(f"note: series '{key}' was not forecast: {why}")
+    print(result.verdict())
+    print(f"results in {out}")
+    return 0

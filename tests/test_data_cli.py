@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from tests.cli_helpers import assert_one_error_line
 
@@ -103,8 +104,41 @@ def test_a_frequency_finer_than_the_data_is_one_error_line(tmp_path):
     assert_one_error_line(result, "With the frequency set to daily", "Choose a coarser frequency")
 
 
-def test_id_columns_without_a_series_ask_which_one(tmp_path):
-    data = long_file(tmp_path / "stores.csv")
+def stores_file(path: Path, lengths=(("A", 36), ("B", 30), ("C", 5))) -> Path:
+    """Stores of unequal length (months), B's 2001-03 given twice (56 and 80)."""
+    rows = [f"{2001 + i // 12}-{i % 12 + 1:02d},{store},{(100 if store == 'A' else 50) + i % 12 * 3}"
+            for store, length in lengths for i in range(length)]
+    rows.append("2001-03,B,80")
+    path.write_text("month,store,sales\n" + "\n".join(rows))
+    return path
+
+
+@pytest.mark.slow
+def test_id_columns_without_a_series_forecast_every_series(tmp_path):
+    import json
+
+    import pandas as pd
+
+    data = stores_file(tmp_path / "stores.csv")
+    out = tmp_path / "out"
+    result = run_cli("forecast", "--data", str(data), "--id-col", "store", "--horizon", "6",
+                     "--epochs", "2", "--units", "4", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["series"]) == {"A", "B"}
+    assert metrics["series"]["A"]["ids"] == {"store": "A"}
+    assert set(metrics["series"]["B"]["baselines"]) >= {"naive", "seasonal_naive", "autoets"}
+    assert metrics["overall"]["gmase"]["model"] > 0
+    assert "'C' (5 usable point(s)" in " ".join(metrics["notes"])
+    assert "duplicate" in " ".join(metrics["notes"]).lower()
+    frame = pd.read_csv(out / "forecast.csv")
+    assert list(frame.columns[:3]) == ["store", "time", "actual"]
+    assert frame.groupby("store").size().to_dict() == {"A": 12, "B": 12}  # 6 holdout + 6 future
+    assert "note: series 'C' was not forecast" in result.stdout
+
+
+def test_id_columns_whose_series_are_all_too_short_are_one_error_line(tmp_path):
+    data = stores_file(tmp_path / "stores.csv", (("B", 7), ("C", 5)))
     result = run_cli("forecast", "--data", str(data), "--id-col", "store",
                      "--out", str(tmp_path / "out"))
-    assert_one_error_line(result, "3 series told apart by store (A, B, C)", "--series A")
+    assert_one_error_line(result, "None of the 2 series", "'C' (5 usable point(s)")

@@ -155,6 +155,7 @@ class GlobalRNNForecaster:
             member.transform_, member.encoder_ = transform, encoder
             member.classical_ = [BASELINES[name](data.season) for name in CLASSICAL]
             member.fallback_, member.stopped_by_user_ = "", False
+            member.covariates_ = member.covariate_encoder_ = None  # the global network reads none
             member.training_windows_ = len(contexts)
             parts[key] = (member, values, fit_part)
         ensemble = config.ensemble
