@@ -409,70 +409,22 @@ def add_backtest_command(subparsers) -> None:
     parser.set_defaults(run=run_backtest_command)
 
 
-MAX_FOLDS = 20
+MAX_FOLDS = 20  # core.forecast.backtest.MAX_FOLDS, kept here for the option's check
 
 
 def backtest_report(series, config: ForecastConfig, folds: int) -> dict:
-    """Rolling-origin scores of the network and the baselines, as plain JSON-ready values.
-
-    The horizon and the season are decided from the whole series as `forecast` decides them;
-    the window and the transform are left to each fold's fit (decided on its training part).
+    """Rolling-origin scores of the network and the baselines, as plain JSON-ready values
+    (`core.forecast.backtest.run_backtest`'s report: what backtest.json holds).
 
     Raises:
         InputError: too few or too many folds for the series.
     """
     from core.errors import InputError
-    from core.forecast.base import as_series
-    from core.forecast.baselines import make_baselines
-    from core.forecast.rnn import RNNForecaster
-    from core.forecasting import _json_safe, best_forecaster, resolve_config
+    from core.forecast.backtest import run_backtest
 
     if not 1 <= folds <= MAX_FOLDS:
         raise InputError(f"--folds must be 1 to {MAX_FOLDS}; received {folds}.")
-    data = as_series(series)
-    resolved = resolve_config(series, config.replace(holdout=config.holdout or 1))
-    config = config.replace(horizon=resolved.horizon, season=resolved.season)
-    horizon, season = config.horizon, config.season
-    needed = horizon * folds + 4
-    if len(data) < needed:
-        raise InputError(
-            f"A backtest of {folds} folds of {horizon} steps needs at least {needed} points; "
-            f"the series has {len(data)}. Use fewer folds (--folds) or a shorter --horizon."
-        )
-    forecasters = [RNNForecaster(config), *make_baselines(season)]
-    runs = {("model" if f is forecasters[0] else f.name): f.backtest(data, folds, horizon)
-            for f in forecasters}
-    fold_rows = []
-    for index, fold in enumerate(runs["model"].folds):
-        fold_rows.append({
-            "origin": fold.origin,
-            "train_points": fold.origin,
-            "start": _time_text(fold.time[0]),
-            "end": _time_text(fold.time[-1]),
-            "scores": {name: run.folds[index].scores for name, run in runs.items()},
-        })
-    means = {name: run.mean_scores() for name, run in runs.items()}
-    best = best_forecaster({"model": means["model"],
-                            "baselines": {k: v for k, v in means.items() if k != "model"}})
-    return _json_safe({
-        "folds": fold_rows,
-        "mean": means,
-        "best": best,
-        "horizon": horizon,
-        "season": season,
-        "stride": horizon,
-        "model": RNNForecaster(config).label,
-        "config": config.to_dict(),
-    })
-
-
-def _time_text(value) -> str:
-    """A time as the CSV files write it: '2004-05-01' for a midnight, else ISO with the hour."""
-    import pandas as pd
-
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    return str(value)
+    return run_backtest(series, config, folds).report
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
