@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.jobs import Job, JobManager, JobSnapshot, JobState, QueueFull, QueueUnavailable
+from core.training import seconds_left
 from ui import links
 from ui.state import session_id
 
@@ -342,10 +343,14 @@ def _draw_panel(job: Job, draw: Figure, steps: str = "Epoch") -> JobSnapshot | N
     done = snapshot.logs[-1].get("epoch", snapshot.epoch) if snapshot.logs else 0
     if snapshot.state is JobState.RUNNING:
         fraction = done / snapshot.epochs if snapshot.epochs else 0.0
-        left = f", about {_duration(snapshot.eta_seconds)} left" if snapshot.eta_seconds else ""
+        # From the later epochs' own times (core.training.seconds_left): none before a second
+        # epoch has ended, since the first one also builds the network.
+        estimate = seconds_left(snapshot.logs, snapshot.epochs)
+        left = f", at most {_duration(estimate)} left" if estimate is not None else ""
         st.progress(
             min(fraction, 1.0),
-            text=f"{steps} {done} of {snapshot.epochs or '?'}{left}",
+            text=f"{steps} {done} of {snapshot.epochs}{left}" if done and snapshot.epochs
+            else "Starting: preparing the data and building the network...",
         )
         if snapshot.message and not snapshot.message.startswith(("Epoch ", "Starting")):
             st.caption(snapshot.message)  # what the task says it does ("Scoring the baselines")
