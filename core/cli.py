@@ -19,6 +19,7 @@ from core.errors import RNNLabError
 # (module, function that adds the subcommand to the parser)
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("core.forecasting_cli", "add_forecast_command"),
+    ("core.tuning_cli", "add_tune_command"),
     ("core.nextword_cli", "add_nextword_commands"),
     ("core.jobs.redis_backend", "add_worker_command"),
 )
