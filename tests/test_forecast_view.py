@@ -99,3 +99,10 @@ def test_a_long_series_gets_a_slider_in_the_data_step():
     assert view.series_figure(daily_series(800)).layout.xaxis.rangeslider.visible is True
     assert not view.series_figure(daily_series(60)).layout.xaxis.rangeslider.visible
     assert view.series_figure(daily_series(60)).layout.xaxis.hoverformat == "%Y-%m-%d"
+
+
+def test_the_interval_bands_of_a_short_forecast_have_no_marker_dots():
+    series = daily_series(60)
+    figure = view.results_figure(series, fake_result(series, 4))  # 8 points per band outline
+    bands = [trace for trace in figure.data if trace.fill == "toself"]
+    assert len(bands) == 4 and all(trace.mode == "lines" for trace in bands)

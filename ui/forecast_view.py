@@ -271,6 +271,7 @@ def _add_bands(figure: go.Figure, part: pd.DataFrame, label: str) -> None:
             go.Scatter(
                 x=x + x[::-1],
                 y=list(part[f"upper_{percent}"]) + list(part[f"lower_{percent}"])[::-1],
+                mode="lines",  # Plotly's default adds a marker dot per point below 20 points
                 fill="toself",
                 fillcolor=f"rgba({COLOURS['band']}, {alpha})",
                 line={"width": 0},
