@@ -241,9 +241,13 @@ def suggest(trial, search: tuple[str, ...], ranges: dict[str, tuple[float, float
     for name in search:
         if name in CHOICE_SETTINGS:
             params[name] = trial.suggest_categorical(name, list(choices(name)))
+        elif name == "dropout":  # in the page's steps of 0.05
+            low, high = ranges[name]
+            params[name] = round(trial.suggest_float(name, low, high, step=0.05), 2)
         elif isinstance(ForecastConfig.__dataclass_fields__[name].default, float):
             low, high = ranges[name]
-            params[name] = round(trial.suggest_float(name, low, high, log=name in LOG_SCALE), 6)
+            value = trial.suggest_float(name, low, high, log=name in LOG_SCALE)
+            params[name] = float(f"{value:.3g}")  # 0.00121, not 0.0012132675491046139
         else:
             low, high = ranges[name]
             params[name] = trial.suggest_int(name, int(low), int(high), log=name in LOG_SCALE)
@@ -292,7 +296,9 @@ def tune(series: Any, config: ForecastConfig, settings: TuningSettings,
     origins = fold_origins(len(train), settings.folds, horizon)
     # Candidates are scored on the network's own forecasts: the classical members of the mix do
     # not depend on the settings searched, and would only dilute the differences (to a quarter).
-    base = config.replace(horizon=horizon, season=season, epochs=settings.epochs,
+    # A trial never trains longer than the model itself would.
+    base = config.replace(horizon=horizon, season=season,
+                          epochs=min(settings.epochs, config.epochs),
                           patience=settings.patience, refit=False, ensemble=1, combine="network")
     shortest = train.values[: origins[0]]
     if origins[0] < 4 or plan_for(shortest, base.replace(window=None), train.freq, season) is None:
@@ -338,6 +344,7 @@ def tune(series: Any, config: ForecastConfig, settings: TuningSettings,
 
     def objective(trial) -> float:
         params = suggest(trial, search, ranges)
+        trial.set_user_attr("settings", params)  # as tried: rounded as the page shows them
         candidate = base.replace(**params)
         scores = []
         epochs = 0
@@ -418,7 +425,8 @@ def _row(frozen, search: tuple[str, ...]) -> dict:
         "epochs": frozen.user_attrs.get("epochs", 0),
         "why": frozen.user_attrs.get("why", ""),
     }
-    row.update({name: frozen.params.get(name) for name in search})
+    settings = frozen.user_attrs.get("settings") or frozen.params
+    row.update({name: settings.get(name) for name in search})
     return row
 
 
