@@ -29,7 +29,6 @@ from core.forecast.baselines import BASELINES
 from core.forecast.rnn import (
     CLASSICAL,
     DEFAULT_HORIZONS,
-    MIN_WINDOW,
     RNNForecaster,
     _NoContext,
     _Quiet,
@@ -101,25 +100,27 @@ class GlobalRNNForecaster:
         self.members_: dict[str, RNNForecaster] = {}
         self.classical_only_: list[str] = []
         self.training_windows_: dict[str, int] = {}
+        for key, data in datas.items():
+            datas[key] = dataclasses.replace(data, season=season)
+        # One input length for the shared network: the window most series would get alone (the
+        # median), so that one short series does not shorten every other's view.
+        own = [plan_for(data.values, config, data.freq, season) for data in datas.values()]
+        windows = sorted(plan.window for plan in own if plan is not None)
+        self.window_ = int(config.window or (windows[(len(windows) - 1) // 2] if windows else 0))
+        shared = config.replace(window=self.window_ or None)
         plans = {}
         for key, data in datas.items():
-            data = dataclasses.replace(data, season=season)
-            datas[key] = data
-            plan = plan_for(data.values, config, data.freq, season)
+            plan = plan_for(data.values, shared, data.freq, season) if self.window_ else None
             if plan is None:
-                # Too short for a network window: the single forecaster's classical fallback.
-                self.members_[key] = RNNForecaster(config).fit(data)
+                # Too short for that window: the single forecaster's classical fallback (it
+                # finds the same plan_for answer, so it trains no network of its own).
+                self.members_[key] = RNNForecaster(shared).fit(data)
                 self.classical_only_.append(key)
             else:
                 plans[key] = plan
-        if not plans:
-            self.model_ = None
-            self.window_ = 0
-            return self
-        # One input length for the shared network: the shortest any series needed (each plan's
-        # window already fits its series, so the shortest fits them all).
-        self.window_ = int(config.window or max(MIN_WINDOW, min(p.window for p in plans.values())))
-        self._fit_shared(config, datas, plans, context, debug or {})
+        self.model_ = None
+        if plans:
+            self._fit_shared(shared, datas, plans, context, debug or {})
         self.members_ = {key: self.members_[key] for key in datas}  # the panel's order
         return self
 
@@ -133,7 +134,6 @@ class GlobalRNNForecaster:
         inputs, targets, check_inputs, check_targets = [], [], [], []
         for key, plan in plans.items():
             data = datas[key]
-            plan = dataclasses.replace(plan, window=self.window_)
             transform = ValueTransform(plan.transform)
             values = transform.forward(data.values)
             fit_part = values.size - plan.validation
@@ -200,8 +200,12 @@ class GlobalRNNForecaster:
         if config.refit and self.best_epoch_ > 0 and not self.stopped_by_user_:
             context.say(f"Fitting the {self.label} again on all the data...")
             model.set_weights(initial)
+            # A fresh optimizer state, but not a zero learning rate (one of its variables in
+            # Keras 3: zeroed, the second fit would train nothing and forecast the anchor).
+            learning_rate = model.optimizer.learning_rate
             for variable in model.optimizer.variables:
-                variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+                if variable is not learning_rate:
+                    variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
             all_inputs, all_targets = [], []
             for member, values, _ in parts.values():
                 encoder = member.encoder_.fit(values)
