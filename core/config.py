@@ -216,6 +216,12 @@ class ForecastConfig(Config):
     combine: str = "hybrid"
     refit: bool = True  # fit again on all the data for the validated number of epochs
     seed: int = 42
+    # Explanatory columns of the data file, comma-separated (core/forecast/covariates.py):
+    # known in advance (their values over the forecast are in the file's future rows), and
+    # known only up to now; calendar features (day of week...) for daily and finer data.
+    covariates: str = ""
+    past_covariates: str = ""
+    calendar: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

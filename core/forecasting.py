@@ -151,6 +151,9 @@ class ForecastResult:
     choice: str = "network"  # network, hybrid or classical (the network could not be fitted)
     choice_text: str = ""  # one plain line: what was chosen and why
     network: pd.DataFrame | None = None  # time, part, network: the network alone, when mixed
+    # With covariates: what they were, and the same model without them on the same holdout
+    # ({"used", "with", "without", "helped", "text"}; see `compare_covariates`).
+    covariates: dict = dataclasses.field(default_factory=dict)
 
     @property
     def cell_name(self) -> str:
@@ -199,6 +202,7 @@ class ForecastResult:
                 "verdict": verdict(self),
                 "warnings": self.warnings,
                 "preprocessing": self.preprocessing,
+                **({"covariates": self.covariates} if self.covariates else {}),
             }
         )
 
@@ -240,14 +244,18 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     """
     started = time.perf_counter()
     series = as_series(payload["series"])
-    config = resolve_config(payload["series"], ForecastConfig.from_dict(payload["config"]))
+    asked = ForecastConfig.from_dict(payload["config"])
+    covariates = payload.get("covariates")
+    config = resolve_with_covariates(payload["series"], asked, covariates)
+    covariates = covariates if uses_covariates(config) else None
     debug = payload.get("debug") or {}
     holdout, horizon, season = config.holdout, config.horizon, config.season
     train = series.head(len(series) - holdout)
     actual = series.values[len(train) :]
 
     context.say("Preparing windows...")
-    forecaster = RNNForecaster(config).fit(train, context=context, debug=debug)
+    forecaster = RNNForecaster(config).fit(train, context=context, debug=debug,
+                                           covariates=covariates)
     holdout_forecast = forecaster.predict(holdout)
     future_forecast = forecaster.predict(horizon, series=series)
 
@@ -281,6 +289,14 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
     frame = pd.concat([_rows(holdout_forecast, actual, "holdout"),
                        _rows(future_forecast, np.full(horizon, np.nan), "future")],
                       ignore_index=True)
+    comparison = {}
+    if covariates is not None:
+        context.say("Training the same model without the covariates, to compare...")
+        plain = RNNForecaster(without_covariates(config)).fit(train, debug=debug)
+        comparison = compare_covariates(
+            forecaster, scores["model"],
+            metric_functions.score(actual, plain.predict(holdout).mean, train.values, season),
+            plain.describe())
     model_path = Path(context.workdir) / "model.rnnlab"
     forecaster.save(model_path)
     result = ForecastResult(
@@ -300,10 +316,83 @@ def forecast_task(payload: dict, context: JobContext) -> ForecastResult:
         choice=forecaster.choice_,
         choice_text=forecaster.describe(),
         network=network_frame,
+        covariates=comparison,
     )
     result.warnings = _warnings(result)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def uses_covariates(config: ForecastConfig) -> bool:
+    return bool(config.covariates or config.past_covariates or config.calendar)
+
+
+def without_covariates(config: ForecastConfig) -> ForecastConfig:
+    return config.replace(covariates="", past_covariates="", calendar=False)
+
+
+def resolve_with_covariates(series: Any, config: ForecastConfig, covariates) -> ForecastConfig:
+    """`resolve_config`, then checks that the covariates the settings name were read with the
+    data and cover the forecast. With known-in-advance covariates and no horizon set, the
+    horizon is at most the number of future rows the file gives.
+
+    Raises:
+        InputError: covariates named but not read, or too few future rows for the horizon.
+    """
+    from core.forecast.covariates import check_horizon, split_names
+
+    resolved = resolve_config(series, config)
+    if not uses_covariates(config):
+        return resolved
+    wanted = {"covariates": split_names(config.covariates),
+              "past_covariates": split_names(config.past_covariates)}
+    have = {"covariates": covariates.known if covariates is not None else (),
+            "past_covariates": covariates.past if covariates is not None else ()}
+    for field, names in wanted.items():
+        missing = [name for name in names if name not in have[field]]
+        if missing:
+            raise InputError(
+                f"The settings use the covariate(s) {', '.join(missing)}, but they were not "
+                "read with the data. Choose them again with the data (they must be columns "
+                "of the file), or remove them from the settings."
+            )
+    if covariates is not None and covariates.known and config.horizon is None \
+            and 0 < covariates.future_rows < resolved.horizon:
+        resolved = resolve_config(series, config.replace(horizon=covariates.future_rows))
+    if covariates is not None:
+        check_horizon(covariates, len(series), resolved.horizon)
+    return resolved
+
+
+def compare_covariates(forecaster: RNNForecaster, with_scores: dict, without_scores: dict,
+                       without_text: str = "") -> dict:
+    """Did the covariates help: the model's holdout scores with and without them, in words."""
+    used = forecaster.describe_covariates() or "the covariates"
+    key = "mase" if math.isfinite(with_scores["mase"]) and math.isfinite(without_scores["mase"]) \
+        else "mae"
+    with_value, without_value = with_scores[key], without_scores[key]
+    change = (with_value - without_value) / without_value * 100 if without_value else math.nan
+    name = key.upper()
+    if not math.isfinite(change):
+        text = (f"With {used} the holdout {name} is {with_value:.3g}; without them "
+                f"{without_value:.3g}.")
+        helped = bool(with_value < without_value)
+    elif abs(change) < 2:
+        text = (f"The covariates made no real difference: holdout {name} {with_value:.2f} with "
+                f"{used}, {without_value:.2f} without them.")
+        helped = False
+    elif change < 0:
+        text = (f"The covariates helped: with {used} the holdout {name} is {with_value:.2f}, "
+                f"{-change:.0f}% lower than the same model without them ({without_value:.2f}).")
+        helped = True
+    else:
+        text = (f"The covariates did not help: with {used} the holdout {name} is "
+                f"{with_value:.2f}, {change:.0f}% higher than the same model without them "
+                f"({without_value:.2f}); consider leaving them out.")
+        helped = False
+    return {"used": used, "metric": key, "with": with_scores, "without": without_scores,
+            "helped": helped, "change_percent": change, "text": text,
+            "without_choice": without_text}
 
 
 def _rows(forecast, actual, part: str) -> pd.DataFrame:
@@ -370,6 +459,11 @@ def verdict(result: ForecastResult) -> str:
             f"download and on the chart).{against_ets}")
 
 
+def covariates_verdict(result: ForecastResult) -> str:
+    """One plain sentence on whether the covariates helped ('' without covariates)."""
+    return result.covariates.get("text", "") if result.covariates else ""
+
+
 def _warnings(result: ForecastResult) -> list[str]:
     warnings = []
     cell = result.cell_name
@@ -401,16 +495,26 @@ def _warnings(result: ForecastResult) -> list[str]:
     return warnings
 
 
-def run_forecast(series: Any, config: ForecastConfig, context: JobContext | None = None) -> ForecastResult:
-    """Run a forecast in this process (command line, tests); errors propagate as raised."""
-    return run_inline(forecast_task, {"series": series, "config": config.to_dict()}, context)
+def run_forecast(series: Any, config: ForecastConfig, context: JobContext | None = None,
+                 covariates=None) -> ForecastResult:
+    """Run a forecast in this process (command line, tests); errors propagate as raised.
+    `covariates`: the `core.forecast.covariates.Covariates` the settings name, read with the
+    series."""
+    payload = {"series": series, "config": config.to_dict()}
+    if covariates is not None:
+        payload["covariates"] = covariates
+    return run_inline(forecast_task, payload, context)
 
 
-def start_forecast(manager: JobManager, series: Any, config: ForecastConfig, owner: str = ""):
+def start_forecast(manager: JobManager, series: Any, config: ForecastConfig, owner: str = "",
+                   covariates=None):
     """Submit a forecast job; the settings are checked against the series here first, so that a
     mistake is reported at once rather than by a failed job."""
-    resolve_config(series, config)
-    return manager.submit(TASK, {"series": series, "config": config.to_dict()}, owner=owner)
+    resolve_with_covariates(series, config, covariates)
+    payload = {"series": series, "config": config.to_dict()}
+    if covariates is not None:
+        payload["covariates"] = covariates
+    return manager.submit(TASK, payload, owner=owner)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,10 +534,12 @@ class SavedForecast:
     seconds: float = 0.0
 
 
-def forecast_with_saved_model(model_source: Any, series: Any,
-                              horizon: int | None = None) -> SavedForecast:
+def forecast_with_saved_model(model_source: Any, series: Any, horizon: int | None = None,
+                              covariates=None) -> SavedForecast:
     """Forecast `horizon` steps (default: the model's) after the end of `series` with a model
-    file, without training; the series must have the frequency the model learnt.
+    file, without training; the series must have the frequency the model learnt. A model
+    trained with covariates needs them (`covariates`, read from the same file by the names
+    `saved_model_covariates` gives); without them it is refused in plain words.
 
     Raises:
         ModelFileError: the file is refused (not ours, tampered, another kind).
@@ -449,7 +555,10 @@ def forecast_with_saved_model(model_source: Any, series: Any,
             f"series' frequency is '{data.freq or 'none'}'. Use data of the same frequency, or "
             "train a new model on this series."
         )
-    forecast = forecaster.predict(horizon, series=data)
+    if covariates is not None and covariates.known and horizon is None \
+            and 0 < covariates.future_rows < forecaster.horizon_:
+        horizon = covariates.future_rows
+    forecast = forecaster.predict(horizon, series=data, covariates=covariates)
     label = {"hybrid": mix_label(forecaster.label),
              "classical": classical_label()}.get(forecaster.choice_, forecaster.label)
     return SavedForecast(
@@ -465,4 +574,23 @@ def forecast_with_saved_model(model_source: Any, series: Any,
 def saved_model_task(payload: dict, context: JobContext) -> SavedForecast:
     """Job task: payload = {"model": bytes of a .rnnlab file, "series": Series, "horizon": int|None}."""
     context.say("Checking the model file and forecasting...")
-    return forecast_with_saved_model(payload["model"], payload["series"], payload.get("horizon"))
+    return forecast_with_saved_model(payload["model"], payload["series"], payload.get("horizon"),
+                                     payload.get("covariates"))
+
+
+def saved_model_covariates(model_source: Any) -> dict:
+    """The covariates a model file was trained with: {"known": [...], "past": [...],
+    "calendar": bool} (empty lists and False for a model without).
+
+    Raises:
+        ModelFileError: the file is refused.
+    """
+    from core.modelfile import load_model_file
+
+    description = load_model_file(model_source, kind="forecast").description
+    found = description.get("covariates") or {}
+    if not isinstance(found, dict):
+        found = {}
+    return {"known": [str(name) for name in found.get("known") or []],
+            "past": [str(name) for name in found.get("past") or []],
+            "calendar": bool(found.get("calendar"))}

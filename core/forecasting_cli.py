@@ -57,6 +57,7 @@ def add_forecast_command(subparsers) -> None:
     )
     _add_data_options(parser)
     _add_model_options(parser)
+    _add_covariate_options(parser)
     parser.add_argument(
         "--out", required=True, metavar="DIR", help="folder for the results (created if needed)"
     )
@@ -109,6 +110,41 @@ def _add_data_options(parser) -> None:
     data.add_argument(
         "--missing", choices=ForecastConfig.CHOICES["missing"], default=_DEFAULTS.missing,
         help="how gaps and missing values are filled (default: %(default)s)",
+    )
+
+
+def _add_covariate_options(parser) -> None:
+    """Explanatory columns as inputs of the network (core/forecast/covariates.py)."""
+    group = parser.add_argument_group(
+        "covariates", "other columns of the file as inputs of the network; metrics.json then "
+        "compares the model with the same model trained without them")
+    group.add_argument(
+        "--covariates", metavar="COL[,COL...]", default="",
+        help="columns known in advance (planned prices, holidays, a weather forecast): their "
+        "holdout values are used when scoring the holdout, and rows after the last value of "
+        "the target (target empty) give their values over the forecast",
+    )
+    group.add_argument(
+        "--past-covariates", metavar="COL[,COL...]", default="",
+        help="columns known only up to now: the network reads them over its input window",
+    )
+    group.add_argument(
+        "--calendar", action="store_true",
+        help="calendar features (day of week, time of year, hour) as inputs; daily and finer "
+        "data only",
+    )
+
+
+def _load_with_covariates(args: argparse.Namespace, missing: str, known, past, calendar: bool):
+    """The series and its covariates the data options describe."""
+    from core.forecast.covariates import load_with_covariates
+
+    series_id = getattr(args, "series", None)
+    return load_with_covariates(
+        args.data, known=known, past=past, calendar=calendar, target=args.target,
+        date_col=args.date_col, sep=args.sep, decimal=args.decimal, encoding=args.encoding,
+        missing=missing, sheet=getattr(args, "sheet", None), freq=getattr(args, "freq", None),
+        series=series_id, id_cols=id_columns(args) if series_id else None,
     )
 
 
@@ -264,12 +300,19 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         from core.forecasting_many import run_all_series_command
 
         return run_all_series_command(args, config)  # every series, one global network
-    series = _load_series(args, config.missing)
+    covariates = None
+    if config.covariates or config.past_covariates or config.calendar:
+        series, covariates = _load_with_covariates(
+            args, config.missing, config.covariates, config.past_covariates, config.calendar)
+    else:
+        series = _load_series(args, config.missing)
     out = _output_folder(args.out)
-    result = run_forecast(series, config, JobContext(out))
+    result = run_forecast(series, config, JobContext(out), covariates=covariates)
 
     metrics = result.metrics_json()
     metrics["data"] = _data_info(args, series)
+    if covariates is not None and covariates.notes:
+        metrics["data"]["notes"] += list(covariates.notes)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out / "forecast.csv").write_text(safe_csv(forecast_table(result)))
     history = _history_frame(result.history, ["epoch", "loss", "val_loss", "seconds"])
@@ -282,6 +325,8 @@ def run_forecast_command(args: argparse.Namespace) -> int:
           f"sMAPE {model['smape']:.1f}%, {result.epochs_run} epochs, {result.seconds:.1f} s")
     print(result.choice_text)
     print(verdict(result))
+    if result.covariates:
+        print(result.covariates["text"])
     for warning in result.warnings:
         print(f"warning: {warning}")
     print(f"results in {out} (model file: {Path(result.model_path).name})")
@@ -345,14 +390,30 @@ def _model_source(path: str) -> Path:
 def run_predict_command(args: argparse.Namespace) -> int:
     from core.errors import InputError
     from core.export import safe_csv
-    from core.forecasting import forecast_with_saved_model
+    from core.forecasting import forecast_with_saved_model, saved_model_covariates
 
     low, high = ForecastConfig.RANGES["horizon"]
     if args.horizon is not None and not low <= args.horizon <= high:
         raise InputError(f"--horizon must be {low} to {high} points; received {args.horizon}.")
     source = _model_source(args.model)
-    series = _load_series(args, args.missing)
-    result = forecast_with_saved_model(source, series, args.horizon)
+    used = saved_model_covariates(source)
+    covariates = None
+    if used["known"] or used["past"] or used["calendar"]:
+        # The model reads these columns: take them from the new data (or refuse, plainly).
+        from core.data import ColumnNotFoundError
+
+        try:
+            series, covariates = _load_with_covariates(args, args.missing, used["known"],
+                                                       used["past"], used["calendar"])
+        except ColumnNotFoundError as error:
+            names = ", ".join(f"'{name}'" for name in used["known"] + used["past"])
+            raise InputError(
+                f"This model was trained with the covariate(s) {names}, so the data must have "
+                f"those columns: {error}"
+            ) from error
+    else:
+        series = _load_series(args, args.missing)
+    result = forecast_with_saved_model(source, series, args.horizon, covariates)
     out = _output_folder(args.out)
     (out / "forecast.csv").write_text(safe_csv(result.forecast))
     print(f"{len(result.forecast)} points forecast after {series.time[-1]} from '{series.name}' "

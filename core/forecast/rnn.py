@@ -31,6 +31,7 @@ from core.config import ForecastConfig
 from core.errors import InputError, JobStopped
 from core.forecast.base import LEVELS, Forecast, Forecaster, SeriesData, as_series, future_time
 from core.forecast.baselines import BASELINES
+from core.forecast.covariates import CovariateEncoder, Covariates, calendar_names, check_horizon
 from core.intervals import conformal_widths, extend_widths
 from core.preprocessing import ValueTransform, WindowEncoder, choose_anchor, choose_transform
 
@@ -178,16 +179,24 @@ def masked_mae(y_true, y_pred):
     return ops.sum(error, axis=-1) / ops.maximum(ops.sum(weight, axis=-1), 1.0)
 
 
-def build_network(config: ForecastConfig, window: int, steps: int):
+def build_network(config: ForecastConfig, window: int, steps: int, channels: int = 0,
+                  future_width: int = 0):
     """`ensemble` recurrent networks side by side in one Keras model, outputs concatenated
     (members * steps). Each member: `num_layers` recurrent layers of the configured cell, then a
-    dense head initialised at zero (so an untrained member forecasts the anchor exactly)."""
+    dense head initialised at zero (so an untrained member forecasts the anchor exactly).
+
+    With covariates (`core.forecast.covariates`), each input step has `channels` more values,
+    and `future_width` known-in-advance values per forecast step form a second input: the head
+    also sees them, and a small per-step network (shared by the steps, zero at the start) adds
+    their effect to each step's output (a linear part and a small tanh layer).
+    """
     import keras
 
     from core.cells import get_cell
 
     cell = get_cell(config.cell)
-    inputs = keras.Input((window, 1), name="window")
+    inputs = keras.Input((window, 1 + channels), name="window")
+    future = keras.Input((steps, future_width), name="future") if future_width else None
     outputs = []
     for member in range(1, config.ensemble + 1):
         hidden = inputs
@@ -196,10 +205,24 @@ def build_network(config: ForecastConfig, window: int, steps: int):
                                      name=f"{config.cell}_{member}_{index}")(hidden)
             if config.dropout:
                 hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{member}_{index}")(hidden)
-        outputs.append(keras.layers.Dense(steps, kernel_initializer="zeros",
-                                          name=f"forecast_{member}")(hidden))
+        if future is None:
+            outputs.append(keras.layers.Dense(steps, kernel_initializer="zeros",
+                                              name=f"forecast_{member}")(hidden))
+            continue
+        joined = keras.layers.Concatenate(name=f"with_future_{member}")(
+            [hidden, keras.layers.Flatten(name=f"future_flat_{member}")(future)])
+        head = keras.layers.Dense(steps, kernel_initializer="zeros", name=f"forecast_{member}")(joined)
+        curve = keras.layers.Dense(max(4, config.units // 4), activation="tanh",
+                                   name=f"future_hidden_{member}")(future)
+        curve = keras.layers.Dense(1, kernel_initializer="zeros", use_bias=False,
+                                   name=f"future_curve_{member}")(curve)
+        line = keras.layers.Dense(1, kernel_initializer="zeros", use_bias=False,
+                                  name=f"future_line_{member}")(future)
+        effect = keras.layers.Add(name=f"future_effect_{member}")([curve, line])
+        effect = keras.layers.Reshape((steps,), name=f"future_steps_{member}")(effect)
+        outputs.append(keras.layers.Add(name=f"forecast_total_{member}")([head, effect]))
     merged = outputs[0] if len(outputs) == 1 else keras.layers.Concatenate(name="members")(outputs)
-    model = keras.Model(inputs, merged, name="forecaster")
+    model = keras.Model(inputs if future is None else [inputs, future], merged, name="forecaster")
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
                                       clipnorm=config.clipnorm or None)
     model.compile(optimizer=optimizer, loss=masked_mae, jit_compile=JIT)
@@ -260,8 +283,11 @@ class RNNForecaster(Forecaster):
     # ------------------------------------------------------------------------------------------
     # Fitting
 
-    def fit(self, series: Any, context=None, debug: dict | None = None) -> RNNForecaster:
-        """Fit the network (and the classical members of the hybrid) on `series`.
+    def fit(self, series: Any, context=None, debug: dict | None = None,
+            covariates: Covariates | None = None) -> RNNForecaster:
+        """Fit the network (and the classical members of the hybrid) on `series`, with the
+        explanatory columns of `covariates` (from the same file; see
+        `core.forecast.covariates`) as extra inputs when given.
 
         Raises:
             InputError: the series is too short for any forecast.
@@ -275,6 +301,8 @@ class RNNForecaster(Forecaster):
                 "Use a longer series."
             )
         self.data_ = data
+        self.covariates_ = covariates if covariates is not None and covariates.used else None
+        self.covariate_encoder_ = None
         self.history_: list[dict] = []
         self.best_epoch_ = 0
         self.stopped_by_user_ = False
@@ -290,6 +318,8 @@ class RNNForecaster(Forecaster):
                 f"{MIN_WINDOW + 1 + MIN_WINDOWS + 1} are needed for {MIN_WINDOWS} training "
                 f"windows and a validation point), so this is the mean of {CLASSICAL_WORDS}."
             )
+            if self.covariates_ is not None:
+                self.fallback_ += " The covariates were not used (only the network reads them)."
             self.choice_ = "classical"
             self._fit_classical(data, horizon)
             return self
@@ -330,18 +360,24 @@ class RNNForecaster(Forecaster):
             contexts, futures = masked_windows(values[:fit_part], length, steps)
             plan = dataclasses.replace(plan, anchor="last", seasons=1)
             self.plan_ = plan
-        inputs, targets = encoder.inputs(contexts), encoder.targets(contexts, futures)
+        self._fit_covariates(data, fit_part, plan.window, steps)
+        inputs = self._network_inputs(encoder, contexts, np.arange(length, fit_part))
+        targets = encoder.targets(contexts, futures)
         self.training_windows_ = len(contexts)
         validation_contexts, validation_futures = masked_windows(
             values, length, steps, first_origin=fit_part)
-        validation = (encoder.inputs(validation_contexts),
+        validation = (self._network_inputs(encoder, validation_contexts,
+                                           np.arange(fit_part, values.size)),
                       np.tile(encoder.targets(validation_contexts, validation_futures),
                               (1, config.ensemble)))
         settings = FitSettings(epochs=config.epochs, batch_size=config.batch_size,
                                patience=config.patience)
         context.say(f"Training {self.label}...")
         set_seed(config.seed)
-        model = build_network(config, plan.window, steps)
+        covariate_encoder = self.covariate_encoder_
+        model = build_network(config, plan.window, steps,
+                              covariate_encoder.channel_width if covariate_encoder else 0,
+                              covariate_encoder.future_width if covariate_encoder else 0)
         initial = model.get_weights()
         anchor_loss = float(np.nanmean(np.abs(validation[1])))
         extra = [_nan_injector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None
@@ -367,22 +403,93 @@ class RNNForecaster(Forecaster):
             context.say(f"Fitting {self.label} again on all the data...")
             # The same model from its first weights and a fresh optimizer: no second tracing.
             model.set_weights(initial)
+            # Every optimizer state back to zero except the learning rate (one of its variables
+            # in Keras 3: zeroed, the second fit trained nothing and forecast the anchor).
+            learning_rate = model.optimizer.learning_rate
             for variable in model.optimizer.variables:
-                variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+                if variable is not learning_rate:
+                    variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
             encoder.fit(values)
             all_contexts, all_futures = masked_windows(values, length, steps)
-            fit(model, encoder.inputs(all_contexts),
+            fit(model, self._network_inputs(encoder, all_contexts,
+                                            np.arange(length, values.size)),
                 np.tile(encoder.targets(all_contexts, all_futures), (1, config.ensemble)),
                 None, dataclasses.replace(settings, epochs=self.best_epoch_, patience=0),
                 _Quiet(context))
         for member in self.classical_:
             member.fit(data)
 
+    def _fit_covariates(self, data: SeriesData, fit_part: int, window: int, steps: int) -> None:
+        """Scale the covariates on the fit part and lay them out over the series."""
+        covariates = self.covariates_
+        if covariates is None:
+            return
+        if len(covariates.time) < len(data):
+            raise InputError(
+                f"The covariates cover {len(covariates.time)} points but the series has "
+                f"{len(data)}. Read the series and its covariates from the same file."
+            )
+        calendar = calendar_names(data.freq) if covariates.calendar else ()
+        encoder = CovariateEncoder(covariates.known, covariates.past, calendar)
+        self.covariate_encoder_ = encoder.fit(covariates, fit_part)
+        self.covariate_matrices_ = encoder.matrices(covariates, covariates.time, data.freq,
+                                                    len(data) + steps)
+
+    def _network_inputs(self, encoder: WindowEncoder, contexts: np.ndarray, origins,
+                        known_until=None, matrices: tuple | None = None):
+        """The network's inputs for forecasts from `contexts` at positions `origins`: the
+        encoded window, with the covariates' channels and future values when there are any."""
+        inputs = encoder.inputs(contexts)
+        covariate_encoder = self.covariate_encoder_
+        if covariate_encoder is None:
+            return inputs
+        known, past = matrices if matrices is not None else self.covariate_matrices_
+        channels, future = covariate_encoder.inputs(known, past, origins, encoder, known_until)
+        window = np.concatenate([inputs, channels], axis=2)
+        return [window, future] if covariate_encoder.future_width else window
+
+    def _prediction_matrices(self, data: SeriesData, covariates: Covariates | None,
+                             horizon: int) -> tuple:
+        """The covariates laid out for a forecast of `horizon` steps after `data`."""
+        encoder = self.covariate_encoder_
+        columns = [*encoder.known, *encoder.past]
+        if covariates is None or any(name not in covariates.values.columns for name in columns):
+            words = self.describe_covariates()
+            raise InputError(
+                f"This model was trained with covariates ({words}): forecasting needs the same "
+                "columns in the data (and, for those known in advance, rows after the last "
+                "value holding their values over the forecast). Add them, or train a new model "
+                "without covariates."
+            )
+        if len(covariates.time) < len(data):
+            raise InputError(
+                f"The covariates cover {len(covariates.time)} points but the series has "
+                f"{len(data)}. Read the series and its covariates from the same file."
+            )
+        check_horizon(covariates, len(data), horizon)
+        if encoder.calendar and not isinstance(covariates.time, pd.DatetimeIndex):
+            raise InputError("This model uses calendar features, so the data needs a time "
+                             "column of dates.")
+        return encoder.matrices(covariates, covariates.time, data.freq,
+                                len(data) + horizon + self.encoder_.steps)
+
+    def describe_covariates(self) -> str:
+        """'temperature (known in advance), calendar features (day of week...)', or ''."""
+        encoder = getattr(self, "covariate_encoder_", None)
+        if encoder is None:
+            return ""
+        parts = [f"{name} (known in advance)" for name in encoder.known]
+        parts += [f"{name} (past only)" for name in encoder.past]
+        if encoder.calendar:
+            words = ", ".join(name.replace("_", " ") for name in encoder.calendar)
+            parts.append(f"calendar features ({words})")
+        return ", ".join(parts)
+
     def _validation_paths(self, values: np.ndarray, fit_part: int, count: int) -> np.ndarray:
         """The network's forecasts (transformed units) from each origin of the validation block,
         `count` steps each (NaN past the data)."""
         contexts, _ = masked_windows(values, self.encoder_.context_length, 1, first_origin=fit_part)
-        paths = self._paths(contexts, count)
+        paths = self._paths(contexts, count, np.arange(fit_part, values.size))
         for row in range(paths.shape[0]):
             paths[row, values.size - fit_part - row :] = np.nan
         return paths
@@ -414,6 +521,10 @@ class RNNForecaster(Forecaster):
         }
         self.validation_scores_ = scores
         mode = self.config.combine
+        if mode == "hybrid" and self.covariate_encoder_ is not None:
+            # The classical members cannot read the covariates: mixed in by default, they would
+            # dilute what the covariates explain. Keep the mix only where it did better here.
+            mode = "auto"
         if mode == "auto":
             mode = "network" if scores["network"] < scores["hybrid"] else "hybrid"
         self.choice_ = mode
@@ -427,14 +538,18 @@ class RNNForecaster(Forecaster):
             values = np.maximum(values, 1e-9)
         return self.transform_.forward(values)
 
-    def _paths(self, contexts: np.ndarray, length: int) -> np.ndarray:
+    def _paths(self, contexts: np.ndarray, length: int, origins=None,
+               matrices: tuple | None = None) -> np.ndarray:
         """Forecasts (transformed units) of `length` steps after each context: the median of the
-        members, fed back recursively where the outputs do not reach that far."""
+        members, fed back recursively where the outputs do not reach that far. `origins`: each
+        context's position in the series (where its covariates are read)."""
         encoder = self.encoder_
         contexts = np.atleast_2d(contexts).copy()
+        origins = np.zeros(len(contexts), "int64") if origins is None else np.asarray(origins)
         members, pieces, produced = self.config.ensemble, [], 0
         while produced < length:
-            outputs = np.asarray(self.model_(encoder.inputs(contexts), training=False))
+            inputs = self._network_inputs(encoder, contexts, origins + produced, origins, matrices)
+            outputs = np.asarray(self.model_(inputs, training=False))
             outputs = np.median(outputs.reshape(len(contexts), members, -1), axis=1)
             step_values = encoder.decode(contexts, outputs)
             pieces.append(step_values)
@@ -445,9 +560,12 @@ class RNNForecaster(Forecaster):
     # ------------------------------------------------------------------------------------------
     # Forecasting
 
-    def parts(self, horizon: int | None = None, series: Any = None) -> dict[str, np.ndarray]:
+    def parts(self, horizon: int | None = None, series: Any = None,
+              covariates: Covariates | None = None) -> dict[str, np.ndarray]:
         """The forecasts the result is made of: 'network' (when a network was fitted) and
-        'classical' (the mean of the classical members, when the result uses it)."""
+        'classical' (the mean of the classical members, when the result uses it).
+        `covariates` (for a model trained with them) must start where `series` starts; left
+        out, the ones given to `fit` are used."""
         data = self.data_ if series is None else as_series(series, self.data_.season)
         horizon = int(horizon or self.horizon_)
         parts = {}
@@ -459,21 +577,27 @@ class RNNForecaster(Forecaster):
                     f"The model needs at least {length} points to forecast from; the series has "
                     f"{values.size}. Use a longer series."
                 )
+            matrices = None
+            if self.covariate_encoder_ is not None:
+                matrices = self._prediction_matrices(
+                    data, self.covariates_ if covariates is None else covariates, horizon)
             parts["network"] = self.transform_.inverse(
-                self._paths(values[-length:][None, :], horizon)[0])
+                self._paths(values[-length:][None, :], horizon, np.array([values.size]),
+                            matrices)[0])
         if self.choice_ in ("classical", "hybrid"):
             members = self.classical_ if series is None else [
                 type(m)(data.season).fit(data) for m in self.classical_]
             parts["classical"] = np.mean([m.predict(horizon).mean for m in members], axis=0)
         return parts
 
-    def predict(self, horizon: int | None = None, series: Any = None) -> Forecast:
+    def predict(self, horizon: int | None = None, series: Any = None,
+                covariates: Covariates | None = None) -> Forecast:
         """Forecast `horizon` steps (default: the fitted horizon) after the end of the data the
         model was fitted on, or after the end of `series` (same frequency) without fitting the
         network again; the classical members of a hybrid are re-estimated on `series` then."""
         data = self.data_ if series is None else as_series(series, self.data_.season)
         horizon = int(horizon or self.horizon_)
-        parts = self.parts(horizon, series)
+        parts = self.parts(horizon, series, covariates)
         if self.choice_ == "hybrid":
             members = len(self.classical_)
             mean = (members * parts["classical"] + parts["network"]) / (members + 1)
@@ -489,6 +613,8 @@ class RNNForecaster(Forecaster):
     def summary(self) -> dict:
         """What the fit decided, as plain JSON-ready values (for metrics.json and the page)."""
         summary = {"choice": self.choice_, "validation_scores": dict(self.validation_scores_)}
+        if getattr(self, "covariate_encoder_", None) is not None:
+            summary["covariates"] = self.describe_covariates()
         if self.plan_ is None:
             return {**summary, "fallback": self.fallback_}
         return {
@@ -523,6 +649,8 @@ class RNNForecaster(Forecaster):
             "steps": self.encoder_.steps if self.plan_ else None,
             "validation_scores": self.validation_scores_,
             "best_epoch": self.best_epoch_,
+            "covariates": (self.covariate_encoder_.to_dict()
+                           if getattr(self, "covariate_encoder_", None) is not None else None),
             "data": {"name": data.name, "freq": data.freq, "season": data.season,
                      "points": len(data), "dates": is_dates,
                      "start": str(times[0]), "end": str(times[-1])},
@@ -576,13 +704,24 @@ class RNNForecaster(Forecaster):
         self.created_ = model_file.created
         plan = model_file.description.get("plan")
         self.plan_ = Plan(**plan) if isinstance(plan, dict) else None
+        self.covariates_, self.covariate_encoder_ = None, None
+        covariates = model_file.description.get("covariates")
+        if covariates is not None:
+            try:
+                self.covariate_encoder_ = CovariateEncoder.from_dict(covariates)
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                raise ModelFileError(
+                    f"This model file's covariates cannot be read ({error}).") from error
         if self.plan_ is not None:
             steps = model_file.field("steps", int)
             self.encoder_ = WindowEncoder(self.plan_.window, steps, self.plan_.season,
                                           self.plan_.anchor, self.plan_.transform.endswith("difference"),
                                           self.plan_.seasons)
             self.encoder_.scale_ = float(model_file.field("scale", (int, float)))
-            self.model_ = build_network(config, self.plan_.window, steps)
+            encoder = self.covariate_encoder_
+            self.model_ = build_network(config, self.plan_.window, steps,
+                                        encoder.channel_width if encoder else 0,
+                                        encoder.future_width if encoder else 0)
             expected = self.model_.get_weights()
             weights = [model_file.array(f"weight_{index:03d}", "float32", weight.shape)
                        for index, weight in enumerate(expected)]
@@ -593,7 +732,14 @@ class RNNForecaster(Forecaster):
         return self
 
     def describe(self) -> str:
-        """One plain line: what was chosen and why."""
+        """One plain line: what was chosen and why (and which covariates the network read)."""
+        text = self._describe_choice()
+        covariates = self.describe_covariates()
+        if covariates and self.choice_ != "classical":
+            text += f" The network also read {covariates}."
+        return text
+
+    def _describe_choice(self) -> str:
         if self.choice_ == "classical":
             return self.fallback_
         scores = self.validation_scores_
@@ -606,7 +752,8 @@ class RNNForecaster(Forecaster):
             return (f"{self.label} alone: {block} it beat its mix with {CLASSICAL_WORDS} "
                     f"(scaled error {network:.2f} against {hybrid:.2f}).")
         why = ("the mix is the default: on Tourism and M1 series it forecast better than the "
-               "network alone" if self.config.combine == "hybrid" else "it did better there")
+               "network alone" if self.config.combine == "hybrid"
+               and self.covariate_encoder_ is None else "it did better there")
         return (f"The mean of {self.label}, {CLASSICAL_WORDS}, because {why} ({block}: "
                 f"scaled error {hybrid:.2f} for the mix, {network:.2f} for the network alone).")
 
