@@ -46,6 +46,7 @@ from core.jobs.base import (
     crashed_message,
     estimate_wait,
     execute,
+    log_finished,
     warm_up,
 )
 
@@ -439,6 +440,8 @@ class LocalJobManager(JobManager):
                 job._finish(JobState.FAILED, data["message"])
             if job._started is not None:
                 self._durations.append(time.time() - job._started)
+            log_finished(job.id, job.owner, job.tag, job._state, {
+                "submitted": job._submitted, "started": job._started, "finished": job._finished})
             if slot.job is job:
                 slot.job = None
         self._wakeup.set()

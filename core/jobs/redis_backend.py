@@ -51,6 +51,7 @@ from core.jobs.base import (
     estimate_wait,
     execute,
     jobs_root,
+    log_finished,
     warm_up,
 )
 
@@ -201,6 +202,13 @@ def _store_outcome(connection, job_id: str, kind: str, data: dict, workdir: Path
         pipe.lpush(_DURATIONS, fields["finished"] - float(started))
         pipe.ltrim(_DURATIONS, 0, 19)
     pipe.execute()
+    if os.environ.get("RNNLAB_JOB_LOG"):
+        known = {_text(k): _text(v) for k, v in connection.hgetall(key).items()}
+        log_finished(job_id, known.get("owner", ""), known.get("tag", ""),
+                     JobState(fields["state"]), {
+                         "submitted": float(known.get("submitted") or 0),
+                         "started": float(started) if started else None,
+                         "finished": fields["finished"]})
 
 
 def _pack(workdir: Path) -> bytes | None:
