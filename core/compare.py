@@ -13,18 +13,44 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from core.cells import cell_keys, count_parameters, get_cell, lesson_keys
-from core.config import ForecastConfig, NextWordConfig
+from core.config import Choices, Config, ForecastConfig, NextWordConfig
 from core.errors import ConfigError
+from core.jobs import JobContext, resolve_task
 
 TASKS = {"forecast": "core.forecasting:forecast_task", "nextword": "core.nextword:nextword_task"}
+TASK = "core.compare:compare_task"  # the whole comparison as one job
 SCORES = {"forecast": ("MASE", "lower"), "nextword": ("top-1 accuracy", "higher")}
 MAX_SEEDS = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareConfig(Config):
+    """What the Compare page shows: the task and the budget every cell gets (its address)."""
+
+    KIND: ClassVar[str] = "compare"
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "units": (2, 128), "epochs": (1, 200), "num_layers": (1, 2), "seeds": (1, MAX_SEEDS)}
+    CHOICES: ClassVar[dict[str, Choices]] = {"task": ("forecast", "nextword")}
+    UNITS: ClassVar[tuple[int, ...]] = (2, 4, 8, 16, 32, 64, 128)
+
+    task: str = "forecast"
+    units: int | None = None  # None: the task's own default (32 for forecasts, 64 for words)
+    epochs: int | None = None  # None: 60 for forecasts, 8 for next words
+    num_layers: int = 1
+    seeds: int = 1
+
+    def budget(self) -> tuple[int, int]:
+        """The units and epochs this comparison trains with (the task's defaults unless set)."""
+        units = self.units if self.units is not None else (32 if self.task == "forecast" else 64)
+        epochs = self.epochs if self.epochs is not None else (60 if self.task == "forecast" else 8)
+        return units, epochs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +105,62 @@ def plan_runs(
             runs.append(Run(kind, cell, run_config.seed, TASKS[kind],
                             {**data, "config": run_config.to_dict()}))
     return runs
+
+
+# ---------------------------------------------------------------------------------------------
+# The comparison as one job
+
+
+def compare_task(payload: dict, context: JobContext) -> dict[str, Any]:
+    """Job: every run of a comparison, one after the other (fair seconds per epoch).
+
+    Payload: {"runs": [{"cell", "seed", "task", "payload"}, ...]}. Each run is the ordinary
+    task of its kind, in a folder of its own (its model file stays there); its epochs are
+    reported with its cell, seed and number ("epoch" counts the trainings, "run_epoch" the
+    epochs of the current one). Stop ends the current run (it keeps its best weights) and
+    starts no other. Returns {"results": [the task's result, ...]} for the runs that ran.
+    """
+    runs = payload["runs"]
+    context.set_total(len(runs))
+    results = []
+    for index, run in enumerate(runs):
+        if context.should_stop():
+            break
+        inner = _RunContext(context, index, run, len(runs))
+        results.append(resolve_task(run["task"])(run["payload"], inner))
+    return {"results": results}
+
+
+class _RunContext(JobContext):
+    """One run of a comparison, reported inside the comparison's own progress."""
+
+    def __init__(self, outer: JobContext, index: int, run: dict, count: int):
+        workdir = Path(outer.workdir) / f"run-{index + 1}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        super().__init__(workdir)
+        self._outer, self._index, self._count = outer, index, count
+        self._label = f"{get_cell(run['cell']).name}, seed {run['seed']}"
+        self._run = {"cell": run["cell"], "seed": run["seed"]}
+        self._epochs = int(run["payload"]["config"].get("epochs") or 1)
+
+    def set_total(self, epochs: int) -> None:
+        self._epochs = int(epochs)
+
+    def report(self, logs: dict) -> None:
+        later = self._count - self._index - 1
+        left = max(self._epochs - int(logs.get("epoch", 0)), 0) + later * self._epochs
+        self._outer.report({**logs, **self._run, "run_epoch": logs.get("epoch"),
+                            "epoch": self._index + 1, "most_epochs_left": left,
+                            "starts_left": later})
+        self._outer.say(f"{self._label} (training {self._index + 1} of {self._count}): epoch "
+                        f"{logs.get('epoch')} of at most {self._epochs}.")
+
+    def say(self, message: str) -> None:
+        self._outer.say(f"{self._label} (training {self._index + 1} of {self._count}): "
+                        f"{message}")
+
+    def should_stop(self) -> bool:
+        return self._outer.should_stop()
 
 
 # ---------------------------------------------------------------------------------------------

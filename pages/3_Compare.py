@@ -9,18 +9,21 @@ finished, a table gives the measured numbers, with mean and spread over seeds.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from core import compare
 from core.cells import cell_keys, get_cell, lesson_keys
+from core.compare import CompareConfig
 from core.config import ForecastConfig, NextWordConfig
 from core.errors import RNNLabError
 from core.forecasting import resolve_config
-from core.jobs import Job, JobState
-from ui import loaders
-from ui.jobs import busy_notice, current_job, forget_job, show_notice, start_job
+from core.links import Choice, Link, link_fields
+from core.modelfile import SUFFIX
+from ui import links, loaders
+from ui.jobs import current_job, is_busy, start_job, training_panel
 from ui.state import init
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,11 +31,78 @@ TEXT_SAMPLES = {
     "corpus_class_reader.txt": "Class reader (a short text, about 5,500 words)",
 }
 KINDS = {"forecast": "Forecast a time series", "nextword": "Predict the next word"}
-RUNS_KEY = "_cmp_runs"  # the comparison shown: {"kind": ..., "runs": [Run, ...]}
-PENDING_KEY = "_cmp_pending"  # runs not started yet (one at a time), with their payloads
-SHOWN_KEY = "_cmp_shown"
+JOB_KEY = "compare"  # the whole comparison is one job (core.compare.compare_task)
 COUNTS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 LEGEND = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"}
+FILE_IN_LINK = "file"
+SHORT = {"forecast": "forecast", "nextword": "nextword"}  # widget keys: cmp_{kind}_units, ...
+
+
+def defaults() -> dict[str, Any]:
+    state: dict[str, Any] = {"cmp_kind": "forecast", "cmp_fc_source": "sample",
+                             "cmp_fc_sample": next(iter(loaders.SAMPLES)),
+                             "cmp_nw_source": "sample", "cmp_nw_sample": next(iter(TEXT_SAMPLES))}
+    for kind in KINDS:
+        state.update(_budget_state(CompareConfig(task=kind)))
+    return state
+
+
+def _budget_state(config: CompareConfig) -> dict[str, Any]:
+    units, epochs = config.budget()
+    kind = config.task
+    return {f"cmp_{kind}_units": units, f"cmp_{kind}_epochs": epochs,
+            f"cmp_{kind}_layers": config.num_layers, f"cmp_{kind}_seeds": config.seeds}
+
+
+# The page's address (ui.links): the task, the data and the budget, so that it is a link to them.
+LINK_FIELDS = link_fields(CompareConfig, data=Choice(
+    (*loaders.SAMPLES, *TEXT_SAMPLES, FILE_IN_LINK), "a bundled sample or 'file'"))
+LINK_KEYS = {
+    "task": ("cmp_kind",),
+    **{name: tuple(f"cmp_{kind}_{widget}" for kind in KINDS)
+       for name, widget in (("units", "units"), ("epochs", "epochs"), ("num_layers", "layers"),
+                            ("seeds", "seeds"))},
+    "data": ("cmp_fc_source", "cmp_fc_sample", "cmp_fc_upload", "cmp_nw_source",
+             "cmp_nw_sample", "cmp_nw_upload"),
+}
+
+
+def link_state(link: Link) -> dict[str, Any]:
+    """The widget values that show a link's comparison."""
+    config = link.config
+    state = {"cmp_kind": config.task, **_budget_state(config)}
+    data = link.values.get("data")
+    prefix = "cmp_fc" if config.task == "forecast" else "cmp_nw"
+    samples = loaders.SAMPLES if config.task == "forecast" else TEXT_SAMPLES
+    if data == FILE_IN_LINK:
+        state[f"{prefix}_source"] = "upload"
+    elif data in samples:
+        state.update({f"{prefix}_source": "sample", f"{prefix}_sample": data})
+    return state
+
+
+def shown_config() -> CompareConfig:
+    """The comparison the controls show now (the task's default units and epochs as None)."""
+    state = st.session_state
+    kind = state.get("cmp_kind", "forecast")
+    default_units, default_epochs = CompareConfig(task=kind).budget()
+    units, epochs = state.get(f"cmp_{kind}_units"), state.get(f"cmp_{kind}_epochs")
+    return CompareConfig(task=kind, units=None if units == default_units else units,
+                         epochs=None if epochs == default_epochs else epochs,
+                         num_layers=state.get(f"cmp_{kind}_layers", 1),
+                         seeds=state.get(f"cmp_{kind}_seeds", 1))
+
+
+def link_values() -> dict[str, str | None]:
+    state = st.session_state
+    prefix = "cmp_fc" if state.get("cmp_kind", "forecast") == "forecast" else "cmp_nw"
+    own = state.get(f"{prefix}_source") == "upload"
+    return {"data": FILE_IN_LINK if own else state.get(f"{prefix}_sample")}
+
+
+def link_defaults() -> dict[str, str]:
+    kind = st.session_state.get("cmp_kind", "forecast")
+    return {"data": next(iter(loaders.SAMPLES if kind == "forecast" else TEXT_SAMPLES))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,15 +161,14 @@ def nextword_data(busy: bool) -> dict | None:
 
 def budget(kind: str, data: dict | None, busy: bool):
     c1, c2, c3, c4 = st.columns(4)
-    units = c1.select_slider("Units", [2, 4, 8, 16, 32, 64, 128], 32 if kind == "forecast" else 64,
-                             key=f"cmp_{kind}_units", disabled=busy,
+    units = c1.select_slider("Units", CompareConfig.UNITS, key=f"cmp_{kind}_units",
+                             disabled=busy,
                              help="Size of each cell's hidden state (the same for every cell).")
-    epochs = c2.slider("Epochs (at most)", 1, 200, 60 if kind == "forecast" else 8,
-                       key=f"cmp_{kind}_epochs", disabled=busy,
+    epochs = c2.slider("Epochs (at most)", 1, 200, key=f"cmp_{kind}_epochs", disabled=busy,
                        help="Training stops earlier when the validation loss stops improving.")
-    layers = c3.slider("Layers", 1, 2, 1, key=f"cmp_{kind}_layers", disabled=busy,
+    layers = c3.slider("Layers", 1, 2, key=f"cmp_{kind}_layers", disabled=busy,
                        help="Stacked recurrent layers.")
-    seeds = c4.slider("Repeat over seeds", 1, compare.MAX_SEEDS, 1, key=f"cmp_{kind}_seeds",
+    seeds = c4.slider("Repeat over seeds", 1, compare.MAX_SEEDS, key=f"cmp_{kind}_seeds",
                       disabled=busy, help="Train each cell with several random starts and show "
                       "the mean and the spread: differences smaller than the spread are noise.")
     try:
@@ -126,127 +195,41 @@ def budget(kind: str, data: dict | None, busy: bool):
 # 3. Train and watch
 
 
-def shown_runs() -> tuple[str | None, list[compare.Run]]:
-    saved = st.session_state.get(RUNS_KEY) or {}
-    return saved.get("kind"), saved.get("runs", [])
-
-
-def jobs_of(runs: list[compare.Run]) -> list[tuple[compare.Run, Job | None]]:
-    return [(run, current_job(run.key)) for run in runs]
-
-
-def pending() -> list[compare.Run]:
-    return st.session_state.get(PENDING_KEY) or []
-
-
-def running() -> bool:
-    _, runs = shown_runs()
-    return any(job is not None and not job.state.finished for _, job in jobs_of(runs))
-
-
-def any_busy() -> bool:
-    return bool(pending()) or running()
-
-
-def advance() -> None:
-    """One at a time: start the next run once the previous one has finished."""
-    waiting = pending()
-    if waiting and not running():
-        run = waiting[0]
-        if start_job(run.key, run.task, run.payload) is not None:
-            st.session_state[PENDING_KEY] = waiting[1:]
-
-
-def start(kind: str, data: dict, config, seeds: int, one_at_a_time: bool) -> None:
-    if busy_notice("compare"):
-        return  # this session trains something else: show_notice says so
-    _, previous = shown_runs()
-    for run in previous:
-        forget_job(run.key)
+def start(kind: str, data: dict, config, seeds: int) -> None:
     runs = compare.plan_runs(kind, data, config, seeds)
-    st.session_state[PENDING_KEY] = list(runs) if one_at_a_time else []
-    if not one_at_a_time:
-        for run in runs:
-            start_job(run.key, run.task, run.payload)
-    # The payloads (the data) stay in the jobs; the page keeps only what it needs to draw.
-    st.session_state[RUNS_KEY] = {
-        "kind": kind,
-        "runs": [compare.Run(run.kind, run.cell, run.seed, run.task,
-                             {"config": run.payload["config"]}) for run in runs],
-    }
-    st.session_state[SHOWN_KEY] = False
+    payload = {"runs": [{"cell": run.cell, "seed": run.seed, "task": run.task,
+                         "payload": run.payload} for run in runs]}
+    # The data stays in the job; the page keeps only what it needs to draw the results.
+    record = {"kind": kind, "config": None,
+              "runs": [compare.Run(run.kind, run.cell, run.seed, run.task,
+                                   {"config": run.payload["config"]}) for run in runs]}
+    start_job(JOB_KEY, compare.TASK, payload, record=record)
 
 
-def stop_all() -> None:
-    st.session_state[PENDING_KEY] = []
-    _, runs = shown_runs()
-    for _, job in jobs_of(runs):
-        if job is not None:
-            job.stop()
-
-
-def curves_figure(pairs: list[tuple[compare.Run, Job | None]]) -> go.Figure:
+def curves_figure(logs: tuple[dict, ...] | list[dict]) -> go.Figure:
+    """Each run's validation loss by epoch (the comparison job's logs carry cell and seed)."""
     figure = go.Figure()
-    seeds = sorted({run.seed for run, _ in pairs})
-    for run, job in pairs:
-        if job is None:
-            continue
-        logs = job.snapshot().logs
-        metric = "val_loss" if any("val_loss" in log for log in logs) else "loss"
+    seeds = sorted({log.get("seed", 0) for log in logs})
+    metric = "val_loss" if any("val_loss" in log for log in logs) else "loss"
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for log in logs:
+        runs.setdefault((log.get("cell", "?"), log.get("seed", 0)), []).append(log)
+    for (cell_key, seed), run_logs in runs.items():
+        cell = get_cell(cell_key)
         figure.add_trace(go.Scatter(
-            x=[log["epoch"] for log in logs], y=[log.get(metric) for log in logs],
-            mode="lines", name=f"{get_cell(run.cell).name}" + (
-                f" (seed {run.seed})" if len(seeds) > 1 else ""),
-            line={"color": get_cell(run.cell).colour,
-                  "dash": ("solid", "dash", "dot", "dashdot", "longdash")[seeds.index(run.seed)]},
-            legendgroup=run.cell,
+            x=[log.get("run_epoch") for log in run_logs],
+            y=[log.get(metric) for log in run_logs],
+            mode="lines", name=cell.name + (f" (seed {seed})" if len(seeds) > 1 else ""),
+            line={"color": cell.colour,
+                  "dash": ("solid", "dash", "dot", "dashdot", "longdash")[seeds.index(seed) % 5]},
+            legendgroup=cell_key,
         ))
     figure.update_layout(
         title={"text": "Validation loss of each cell, epoch by epoch", "font": {"size": 14}},
-        xaxis_title="epoch", yaxis_title="validation loss", height=340,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND,
+        xaxis_title="epoch", yaxis_title="validation loss" if metric == "val_loss" else "loss",
+        height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND,
     )
     return figure
-
-
-def status_line(run: compare.Run, job: Job | None) -> str:
-    name = f"{get_cell(run.cell).name}, seed {run.seed}"
-    if job is None and any(waiting.key == run.key for waiting in pending()):
-        return f"{name}: waits its turn"
-    if job is None:
-        return f"{name}: not trained (stopped, or start the comparison again)"
-    snapshot = job.snapshot()
-    if snapshot.state.value == JobState.QUEUED.value:
-        return f"{name}: waiting for a free trainer"
-    if snapshot.state.value == JobState.RUNNING.value:
-        return f"{name}: epoch {snapshot.epoch} of {snapshot.epochs or '?'}"
-    if snapshot.state.value == JobState.FAILED.value:
-        return f"{name}: failed. {snapshot.message}"
-    if snapshot.state.value == JobState.DONE.value:
-        return f"{name}: done, {snapshot.epoch} epochs in {snapshot.elapsed_seconds:.0f} s"
-    return f"{name}: {snapshot.state.value}. {snapshot.message}"
-
-
-def draw_progress() -> None:
-    _, runs = shown_runs()
-    pairs = jobs_of(runs)
-    finished = sum(1 for _, job in pairs if job is None or job.state.finished)
-    if finished < len(pairs):
-        st.progress(finished / len(pairs), text=f"{finished} of {len(pairs)} trainings finished")
-        st.button("Stop all", key="cmp_stop", on_click=stop_all,
-                  help="Stops every training now; each keeps its best model so far.")
-    st.markdown("\n".join(f"- {status_line(run, job)}" for run, job in pairs))
-    epochs = sum(job.snapshot().epoch for _, job in pairs if job is not None)
-    st.plotly_chart(curves_figure(pairs), key=f"cmp-curves-{epochs}-{finished}", width="stretch")
-
-
-@st.fragment(run_every=1.0)
-def live_progress() -> None:
-    advance()
-    draw_progress()
-    if not any_busy() and not st.session_state.get(SHOWN_KEY):
-        st.session_state[SHOWN_KEY] = True
-        st.rerun()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,16 +237,22 @@ def live_progress() -> None:
 
 
 def results() -> None:
-    kind, runs = shown_runs()
-    pairs = [(run, job) for run, job in jobs_of(runs) if job is not None and job.result is not None]
-    if not runs or any_busy():
+    job = current_job(JOB_KEY)
+    record = None if job is None else job.note
+    if job is None or record is None or not job.state.finished:
         st.info("The table of measured numbers appears here when every training has finished.")
         return
+    result = job.result or {"results": []}
+    kind, runs = record["kind"], record["runs"]
+    pairs = list(zip(runs, result["results"], strict=False))
     if not pairs:
         st.warning("No training finished with a result. Check the messages above, then start "
                    "again.")
         return
-    rows = [compare.result_row(run, job.result) for run, job in pairs]
+    if len(pairs) < len(runs):
+        st.caption(f":material/warning: {len(pairs)} of {len(runs)} trainings ran before the "
+                   "comparison was stopped: the table holds those.")
+    rows = [compare.result_row(run, outcome) for run, outcome in pairs]
     summary = compare.summarise(rows)
     st.dataframe(compare.display_table(summary, kind), hide_index=True, key="cmp-table")
     score_name, better = compare.SCORES[kind]
@@ -281,6 +270,30 @@ def results() -> None:
     st.markdown(" ".join(notes))
     with st.expander("Every run"):
         st.dataframe(rows, hide_index=True, key="cmp-rows")
+    model_downloads(pairs, job.id)
+
+
+def model_downloads(pairs: list, job_id: str) -> None:
+    """One model file (.rnnlab) per run: the Forecast or Next word page takes it back."""
+    st.subheader("Model files")
+    st.caption(f"Each trained network as an RNN Lab model file ({SUFFIX}, signed by this "
+               "server). Upload a forecast model on the Forecast page (\"Forecast with a saved "
+               "model instead\") and a next-word model on the Next word page, to use it "
+               "without training.")
+    columns = st.columns(min(len(pairs), 3))
+    for position, (run, outcome) in enumerate(pairs):
+        path = Path(outcome.model_path if run.kind == "forecast" else outcome["model_file"])
+        name = f"{get_cell(run.cell).name}, seed {run.seed}"
+        with columns[position % len(columns)]:
+            if not path.is_file():
+                st.caption(f"{name}: its model file is no longer kept on the server.")
+                continue
+            st.download_button(
+                f"{name} ({SUFFIX})", path.read_bytes(),
+                file_name=f"compare-{run.kind}-{run.cell}-seed{run.seed}{SUFFIX}",
+                mime="application/octet-stream", key=f"cmp-model-{job_id}-{position}",
+                on_click="ignore", help="The trained network, its settings and what it learnt "
+                "from, signed by this server.")
 
 
 def score_figure(summary, score_name: str) -> go.Figure:
@@ -303,9 +316,8 @@ def _listed(words) -> str:
 
 
 def main() -> None:
-    init(title="Compare · RNN Lab")
-    advance()
-    busy = any_busy()
+    init(defaults(), title="Compare · RNN Lab")
+    busy = is_busy(JOB_KEY)
     st.title("Compare the cells")
     st.markdown(
         f"Train {_listed(f'**{get_cell(key).name}**' for key in lesson_keys())} on the same "
@@ -314,9 +326,11 @@ def main() -> None:
         "is at its best and how well it does on data it never saw. The notes claim that GRU "
         "trains faster than LSTM with competitive accuracy; here you can check it on your data."
     )
+    links.follow_link("cmp", CompareConfig, LINK_FIELDS, link_state, LINK_KEYS)
+    link_spot = st.container()
     if busy:
         st.info("The comparison is running: settings are locked until it ends (or press "
-                "**Stop all**).")
+                "**Stop training**).")
     st.header("1. Task and data", anchor="data")
     kind = st.radio("Task", list(KINDS), format_func=KINDS.get, horizontal=True, key="cmp_kind",
                     disabled=busy, help="Forecasting scores MASE on the last part of the series; "
@@ -326,29 +340,23 @@ def main() -> None:
     cells = len(cell_keys())
     st.header(f"2. The same budget for all {COUNTS.get(cells, cells)}", anchor="budget")
     config, seeds = budget(kind, data, busy)
+    params = links.publish_link("cmp", shown_config(), link_values(), LINK_FIELDS,
+                                link_defaults())
+    with link_spot:
+        links.copy_link(params)
 
     st.header("3. Train", anchor="train")
     ready = data is not None and config is not None
-    one_at_a_time = st.checkbox(
-        "One at a time (fair seconds per epoch)", value=True, key="cmp_one_at_a_time",
-        disabled=busy, help="Trains the cells one after another, so that none shares the "
-        "processor with another of this comparison. Off: two at a time, sooner done, but the "
-        "seconds per epoch then include the sharing.")
     if st.button(f"Train the {COUNTS.get(cells, cells)} cells ({cells * seeds} trainings)",
-                 key="cmp_train",
-                 type="primary", disabled=busy or not ready,
-                 help="Starts the trainings in the background."):
-        start(kind, data, config, seeds, one_at_a_time)
+                 key="cmp_train", type="primary", disabled=busy or not ready,
+                 help="Starts the trainings in the background, one after the other, so that "
+                 "none shares the processor with another of this comparison (fair seconds per "
+                 "epoch)."):
+        start(kind, data, config, seeds)
         st.rerun()
-    show_notice()
-    _, runs = shown_runs()
-    if not runs:
+    if training_panel(JOB_KEY, figure=curves_figure, steps="Training") is None:
         st.caption(f"Press **Train the {COUNTS.get(cells, cells)} cells**: their loss curves "
                    "appear here, live.")
-    elif busy:
-        live_progress()
-    else:
-        draw_progress()
 
     st.header("4. Results", anchor="results")
     results()
