@@ -135,3 +135,31 @@ def test_a_tiny_search_writes_its_files_and_never_sees_the_holdout(tmp_path, mon
     assert config.units == best["units"] and config.learning_rate == best["learning_rate"]
     assert config.epochs == Config().epochs  # the trials' short epochs are not the model's
     assert data_ref.file == "sales.csv" and data_ref.target == "sales"
+
+
+@pytest.mark.slow
+def test_stop_keeps_the_best_trial_so_far(tmp_path):
+    from core.data import load_series
+    from core.jobs import JobContext
+
+    class StopAfterFirstTrial(JobContext):
+        """A job context whose Stop is pressed when the first trial is reported."""
+
+        def __init__(self):
+            super().__init__(tmp_path)
+            self.reports = []
+
+        def report(self, logs):
+            self.reports.append(logs)
+
+        def should_stop(self):
+            return bool(self.reports)
+
+    series = load_series(str(write_series(tmp_path / "sales.csv")))
+    context = StopAfterFirstTrial()
+    result = tuning.tune(series, ForecastConfig(epochs=1, units=300), TuningSettings(
+        trials=5, folds=1, search=("units",)), context)
+    assert result.stopped and len(result.trials) == 1 and len(context.reports) == 1
+    assert context.reports[0]["trial"] == 1 and context.reports[0]["epoch"] == 1
+    assert result.best is not None and result.best["trial"] == 1
+    assert result.config.units == result.best["units"] != 300

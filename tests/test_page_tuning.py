@@ -1,0 +1,60 @@
+"""AppTest of the forecast page's "Find settings for me" (ui/tuning_view.py): start a search,
+watch it finish, apply the best settings to the controls."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import page, run_until_finished, texts
+
+from ui.jobs import job_manager
+from ui.tuning_view import trials_figure
+
+PAGE = "pages/1_Forecast.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_ui_workers():
+    yield
+    job_manager().shutdown()
+    job_manager.clear()
+
+
+def test_the_trials_figure_holds_a_chart_and_a_table_of_every_trial():
+    logs = (
+        {"epoch": 1, "trial": 1, "state": "complete", "score": 0.9, "best": 0.9, "units": 32},
+        {"epoch": 2, "trial": 2, "state": "pruned", "score": None, "best": 0.9, "units": 100},
+        {"epoch": 3, "trial": 3, "state": "complete", "score": 0.7, "best": 0.7, "units": 16},
+    )
+    figure = trials_figure(logs)
+    table = next(trace for trace in figure.data if trace.type == "table")
+    assert list(table.header.values) == ["trial", "result", "mean MASE", "units per layer"]
+    assert list(table.cells.values[1]) == ["scored", "pruned (fell behind)", "scored"]
+    assert list(table.cells.values[2]) == ["0.900", "", "0.700"]
+    best = next(trace for trace in figure.data if trace.name == "best so far")
+    assert list(best.y) == [0.9, 0.9, 0.7]
+
+
+@pytest.mark.slow
+def test_a_search_runs_as_a_job_and_apply_sets_the_controls():
+    at = page(PAGE, timeout=120)
+    # Quick trials (they never train longer than the model's epochs); units outside the
+    # searched range, so that the best settings must change them.
+    at.number_input(key="fc_epochs").set_value(1)
+    at.number_input(key="fc_units").set_value(300)
+    at.run()
+    at.number_input(key="tn_trials").set_value(2)
+    at.multiselect(key="tn_search").set_value(["units"])
+    at.run()
+    at.button(key="tn-start").click().run()
+    assert not at.exception
+    run_until_finished(at, "tuning", timeout=400)
+    assert not at.exception and not at.error, texts(at.error)
+    best = " ".join(texts(at.success))
+    assert "Best: trial" in best and "units per layer" in best
+    apply = at.button(key="tn-apply")
+    assert apply.disabled is False
+    apply.click().run()
+    units = at.number_input(key="fc_units").value
+    assert units != 300 and 8 <= units <= 128
+    assert at.session_state["fc_epochs"] == 1  # the settings not searched stay as they were
+    assert "Applied to the model settings above" in " ".join(texts(at.info))
