@@ -141,7 +141,7 @@ class _RunContext(JobContext):
         self._outer, self._index, self._count = outer, index, count
         self._label = f"{get_cell(run['cell']).name}, seed {run['seed']}"
         self._run = {"cell": run["cell"], "seed": run["seed"]}
-        self._epochs = int(run["payload"]["config"].get("epochs") or 1)
+        self._epochs = int((run["payload"].get("config") or {}).get("epochs") or 1)
 
     def set_total(self, epochs: int) -> None:
         self._epochs = int(epochs)

@@ -1,6 +1,7 @@
 """Comparing the cells: the plan of jobs, parameter counts against Keras, the summary table."""
 
 import math
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,25 @@ def test_nextword_run_gives_a_row(tmp_path):
                     cells=("gru",))[0]
     row = result_row(run, run_inline(run.task, run.payload, JobContext(tmp_path)))
     assert row["cell"] == "gru" and 0.0 <= row["score"] <= 1.0 and row["epochs_run"] == 1
+
+
+def test_the_comparison_job_runs_each_training_in_turn_and_reports_it():
+    from core.compare import compare_task
+
+    sent, stop = [], []
+    context = JobContext(Path(tempfile.mkdtemp()), lambda kind, data: sent.append((kind, data)),
+                         lambda: bool(stop))
+    runs = [{"cell": cell, "seed": 0, "task": "core.demo:sleep_task",
+             "payload": {"epochs": 2, "seconds": 0.0}} for cell in ("rnn", "gru")]
+    result = compare_task({"runs": runs}, context)
+    assert len(result["results"]) == 2
+    assert sent[0] == ("total", {"epochs": 2})  # the trainings, not their epochs
+    logs = [data for kind, data in sent if kind == "epoch"]
+    assert [(log["cell"], log["epoch"], log["run_epoch"], log["most_epochs_left"],
+             log["starts_left"]) for log in logs] == [
+        ("rnn", 1, 1, 3, 1), ("rnn", 1, 2, 2, 1), ("gru", 2, 1, 1, 0), ("gru", 2, 2, 0, 0)]
+    messages = [data["message"] for kind, data in sent if kind == "message"]
+    assert messages[0].startswith("SimpleRNN, seed 0 (training 1 of 2)")
+    assert sorted(path.name for path in context.workdir.iterdir()) == ["run-1", "run-2"]
+    stop.append(True)  # Stop before the next training: none starts
+    assert compare_task({"runs": runs}, context) == {"results": []}
