@@ -8,17 +8,21 @@ The job trains one to three stacked layers of a registered cell on the echo task
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from core.cells import CELL_KEYS, get_cell, model_weights, run_stack
+from core.cells import CELL_KEYS, CellWeights, get_cell, model_weights, run_stack
 from core.config import Choices, Config
-from core.errors import InputError
+from core.errors import ConfigError, InputError
 from core.jobs import JobContext
 from core.memory import make_echo
 
 INSIDE_TASK = "core.inside:inside_task"
+MODEL_KIND = "inside"  # its model files (core.modelfile)
+MODEL_FILE = "inside.rnnlab"
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +44,7 @@ class InsideConfig(Config):
     cell: str = "lstm"
     units: int = 8
     num_layers: int = 1
-    epochs: int = 30
+    epochs: int = 15  # the page's default: a few seconds each at most
     gap: int = 6  # echo: remember the number marked this many steps before the last
     window: int = 12  # series: input steps per window
     path: str = ""  # series: a CSV that core.data.load_series reads
@@ -130,7 +134,11 @@ def inside_task(payload: dict, context: JobContext) -> dict[str, Any]:
     keras_last = np.asarray(keras.Model(model.inputs[0], last_layer.output)(windows))
     weights = model_weights(model)
     recomputed = run_stack(weights, windows)[-1]["hidden"][:, -1]
+    head_kernel, head_bias = (np.asarray(w, dtype="float64") for w in head.get_weights())
+    model_file = Path(context.workdir) / MODEL_FILE
+    save_inside_file(config, weights, (head_kernel, head_bias), model_file)
     return {
+        "model_file": str(model_file),
         "config": config.to_dict(),
         "weights": weights,
         "windows": windows,
@@ -142,3 +150,98 @@ def inside_task(payload: dict, context: JobContext) -> dict[str, Any]:
         "stopped_by_user": outcome.stopped_by_user,
         "keras_gap": float(np.max(np.abs(recomputed - keras_last))),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Model files: the trained cell looked inside again, without training
+
+
+def save_inside_file(config: InsideConfig, weights: list[CellWeights],
+                     head: tuple[np.ndarray, np.ndarray], path: str | Path | None = None) -> bytes:
+    """The trained cell as an RNN Lab model file (kind "inside"); its bytes."""
+    from core.modelfile import save_model_file
+
+    settings = config.to_dict()
+    # Only a bundled sample's name, never a path: loading resolves it inside sample_data/.
+    settings["path"] = Path(config.path).name if config.path else ""
+    layers = [{"cell": layer.cell, "activation": layer.activation,
+               "recurrent_activation": layer.recurrent_activation,
+               "reset_after": layer.reset_after} for layer in weights]
+    arrays = {"head_kernel": head[0], "head_bias": head[1]}
+    for index, layer in enumerate(weights):
+        arrays.update({f"layer{index}_kernel": layer.kernel,
+                       f"layer{index}_recurrent_kernel": layer.recurrent_kernel,
+                       f"layer{index}_bias": layer.bias})
+    return save_model_file(MODEL_KIND, {"config": settings, "layers": layers}, arrays, path)
+
+
+def load_inside_file(source: Any) -> dict[str, Any]:
+    """A saved cell's model file as the result `inside_task` returns (no Keras, no training):
+    its weights, and its windows made again from its settings.
+
+    Raises:
+        InputError: the file is refused (see core.modelfile), or its series is not bundled here.
+    """
+    from core.modelfile import ModelFileError, load_model_file
+
+    loaded = load_model_file(source, kind=MODEL_KIND)
+    settings = dict(loaded.field("config", dict))
+    layers = loaded.field("layers", list)
+    try:
+        config = InsideConfig.from_dict(settings)
+    except ConfigError as error:
+        raise ModelFileError(f"This model file's settings cannot be used: {error}") from error
+    if config.source == "series":
+        sample = SAMPLE_DIR / Path(config.path).name
+        if not config.path or not sample.is_file():
+            raise ModelFileError(
+                f"This model file was trained on a series this RNN Lab does not bundle "
+                f"({Path(config.path).name!r}); train the cell again here.")
+        config = config.replace(path=str(sample))
+    if len(layers) != config.num_layers or not all(isinstance(layer, dict) for layer in layers):
+        raise ModelFileError("This model file's layers do not match its settings; save it again.")
+    weights = []
+    for index, layer in enumerate(layers):
+        cell = layer.get("cell")
+        if cell not in CELL_KEYS or get_cell(cell).steps is None:
+            raise ModelFileError(f"This model file names a cell that cannot be looked inside "
+                                 f"({str(cell)[:30]!r}); save it again.")
+        weights.append(CellWeights(
+            cell=cell,
+            kernel=loaded.array(f"layer{index}_kernel", "float64", (None, None)),
+            recurrent_kernel=loaded.array(f"layer{index}_recurrent_kernel", "float64",
+                                          (None, None)),
+            bias=loaded.array(f"layer{index}_bias", "float64"),
+            activation=str(layer.get("activation", "tanh")),
+            recurrent_activation=str(layer.get("recurrent_activation", "sigmoid")),
+            reset_after=bool(layer.get("reset_after", True)),
+        ))
+    head_kernel = loaded.array("head_kernel", "float64", (weights[-1].units, 1))
+    head_bias = loaded.array("head_bias", "float64", (1,))
+    if config.source == "echo":
+        data = _echo_windows(config.gap, config.seed)
+    else:
+        data = _series_windows(config.path, config.window)
+    shown = len(data["labels"])
+    windows = data["windows"][:shown]
+    if windows.shape[2] != weights[0].features:
+        raise ModelFileError("This model file's first layer does not read the inputs of its "
+                             "task; save it again.")
+    try:
+        hidden = run_stack(weights, windows)[-1]["hidden"][:, -1]
+    except (ValueError, IndexError, KeyError) as error:  # KeyError: an unknown activation
+        raise ModelFileError("This model file's weights do not fit together; save it "
+                             "again.") from error
+    return {
+        "config": config.to_dict(),
+        "weights": weights,
+        "windows": windows,
+        "targets": data["targets"][:shown],
+        "labels": data["labels"],
+        "input_names": data["input_names"],
+        "predictions": hidden @ head_kernel + head_bias,
+        "history": [],
+        "keras_gap": None,
+        "created": loaded.created,
+    }
+

@@ -8,21 +8,59 @@ picking another input window redraws at once, with no TensorFlow in the app proc
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import streamlit as st
 
 from core.cells import cell_names, get_cell, lesson_keys, run_stack
 from core.errors import RNNLabError
-from core.inside import INSIDE_TASK, InsideConfig
+from core.inside import INSIDE_TASK, InsideConfig, load_inside_file
+from core.links import Choice, Link, link_fields
 from core.memory import TASK as MEMORY_TASK
 from core.memory import TOLERANCE, MemoryConfig, gaps_up_to
-from ui import inside_view
+from core.modelfile import SUFFIX
+from ui import inside_view, links
 from ui.jobs import current_job, is_busy, start_job, training_panel
 from ui.loaders import SAMPLE_DIR, SAMPLES
+from ui.model_files import model_upload, saved_at
 from ui.state import init
 
 INSIDE_KEY, MEMORY_KEY = "inside", "memory"
 SOURCES = {"echo": "Remember a marked number (synthetic task)",
            "series": "A sample time series"}
+KEYS = {"source": "in_source", "cell": "in_cell", "units": "in_units", "num_layers": "in_layers",
+        "epochs": "in_epochs", "gap": "in_gap", "window": "in_window"}
+
+
+def defaults() -> dict[str, Any]:
+    config = InsideConfig()
+    state = {key: getattr(config, name) for name, key in KEYS.items()}
+    state["in_sample"] = next(iter(SAMPLES))
+    return state
+
+
+# The page's address (ui.links): the trained cell's settings and its series, never a file path.
+LINK_FIELDS = {name: choice for name, choice in link_fields(
+    InsideConfig, sample=Choice(tuple(SAMPLES), "a bundled sample")).items()
+    if name not in ("path", "seed")}
+LINK_KEYS = {**{name: (key,) for name, key in KEYS.items()}, "sample": ("in_sample",)}
+
+
+def link_state(link: Link) -> dict[str, Any]:
+    state = {key: getattr(link.config, name) for name, key in KEYS.items()}
+    if link.values.get("sample"):
+        state["in_sample"] = link.values["sample"]
+    return state
+
+
+def shown_config() -> InsideConfig | None:
+    """The settings the controls show now (for the address), or None when they do not fit."""
+    state = st.session_state
+    try:
+        return InsideConfig(**{name: state[key] for name, key in KEYS.items() if key in state})
+    except (RNNLabError, TypeError):
+        return None
 
 
 def diagrams() -> None:
@@ -48,51 +86,52 @@ def inside_settings(busy: bool) -> InsideConfig | None:
                           "the end. "
                           "A series: predict the next value from a window of past values.")
         choices = [key for key in lesson_keys() if get_cell(key).steps is not None]
-        cell = st.selectbox("Cell", choices, index=choices.index("lstm"),
+        cell = st.selectbox("Cell", choices,
                             format_func=cell_names().get, key="in_cell", disabled=busy,
                             help="The kind of recurrent cell.")
     with middle:
-        units = st.slider("Units", 1, 32, 8, key="in_units", disabled=busy,
+        units = st.slider("Units", 1, 32, key="in_units", disabled=busy,
                           help="Size of the hidden state: one row per unit in the heatmaps.")
-        layers = st.slider("Layers", 1, 2, 1, key="in_layers", disabled=busy,
+        layers = st.slider("Layers", 1, 2, key="in_layers", disabled=busy,
                            help="Stacked cells: the second reads the first one's hidden states.")
-        epochs = st.slider("Epochs", 1, 100, 15, key="in_epochs", disabled=busy,
+        epochs = st.slider("Epochs", 1, 100, key="in_epochs", disabled=busy,
                            help="Passes over the training data (a few seconds each at most).")
     with right:
         if source == "echo":
-            gap = st.slider("Gap k", 1, 30, 6, key="in_gap", disabled=busy,
+            gap = st.slider("Gap k", 1, 30, key="in_gap", disabled=busy,
                             help="The answer is the number marked this many steps before the "
                             "end.")
             return InsideConfig(source="echo", cell=cell, units=units, num_layers=layers,
                                 epochs=epochs, gap=gap)
         sample = st.selectbox("Series", list(SAMPLES), format_func=lambda s: SAMPLES[s].title,
                               key="in_sample", disabled=busy, help="A bundled sample series.")
-        window = st.slider("Window", 2, 48, 12, key="in_window", disabled=busy,
+        window = st.slider("Window", 2, 48, key="in_window", disabled=busy,
                            help="How many past values the model reads to predict the next one.")
         return InsideConfig(source="series", cell=cell, units=units, num_layers=layers,
                             epochs=epochs, window=window,
                             path=str(SAMPLE_DIR / SAMPLES[sample].file))
 
 
-def show_inside(result: dict) -> None:
+def show_inside(result: dict, prefix: str = "in") -> None:
     config = InsideConfig.from_dict(result["config"])
     labels = result["labels"]
+    check = ("" if result.get("keras_gap") is None else "; on every window the last hidden "
+             f"state matches Keras' own output to {result['keras_gap']:.1e}")
     st.caption(
         f"{get_cell(config.cell).name}, {config.units} units, {config.num_layers} layer(s). The "
-        "gates below are recomputed from the trained weights; on every window the last hidden "
-        f"state matches Keras' own output to {result['keras_gap']:.1e}."
+        f"gates below are recomputed from the trained weights{check}."
     )
     left, right = st.columns([3, 1])
     with left:
         index = st.selectbox("Input window", range(len(labels)), format_func=lambda i: labels[i],
-                             key="in_window_pick",
+                             key=f"{prefix}_window_pick",
                              help="Pick the input to follow through the cell, step by step.")
     with right:
         layer = 0
         if len(result["weights"]) > 1:
             layer = st.radio("Layer", range(len(result["weights"])),
                              format_func=lambda i: f"layer {i + 1}", horizontal=True,
-                             key="in_layer_pick", help="Which stacked layer to look inside.")
+                             key=f"{prefix}_layer_pick", help="Which stacked layer to look inside.")
     window = result["windows"][index]
     states = run_stack(result["weights"], window[None])[layer]
     target_step = None  # position (0-based) of the input the answer depends on
@@ -103,15 +142,46 @@ def show_inside(result: dict) -> None:
                     f"line), **{result['targets'][index]:+.2f}**; the model says "
                     f"**{predicted:+.2f}**.")
     st.plotly_chart(inside_view.input_figure(window, result["input_names"], target_step),
-                    key=f"in-input-{index}", width="stretch")
+                    key=f"{prefix}-input-{index}", width="stretch")
     cell = get_cell(config.cell)
     columns = st.columns(2)
     for position, name in enumerate(cell.states):
         with columns[position % 2]:
             st.plotly_chart(inside_view.state_figure(states[name][0], name, cell.key),
-                            key=f"in-{name}-{index}-{layer}", width="stretch")
+                            key=f"{prefix}-{name}-{index}-{layer}", width="stretch")
     if cell.hint:
         st.caption(cell.hint)
+    model_file = Path(result.get("model_file") or "")
+    if result.get("model_file") and model_file.is_file():
+        st.download_button(
+            f"Model file ({SUFFIX})", model_file.read_bytes(),
+            file_name=f"inside-{config.cell}{SUFFIX}", mime="application/octet-stream",
+            key=f"{prefix}-model-file", on_click="ignore",
+            help="This trained cell, signed by this server. Upload it under 'Look inside a "
+            "saved cell' to see its gates again without training.")
+
+
+@st.cache_data(show_spinner="Checking the model file...", max_entries=4)
+def load_saved(data: bytes) -> dict:
+    return load_inside_file(data)
+
+
+def saved_cell() -> bool:
+    """Look inside a cell saved earlier, without training; True when one is shown."""
+    with st.expander(f"Look inside a saved cell ({SUFFIX}, no training)"):
+        upload = model_upload("in_model_file")
+    if upload is None:
+        return False
+    try:
+        result = load_saved(upload.getvalue())
+    except RNNLabError as error:
+        st.error(f"**This model file cannot be used.** {error}")
+        return False
+    when = saved_at(result["created"])
+    st.success(f"Looking inside the uploaded cell{f' (saved {when})' if when else ''}: no "
+               "training needed.")
+    show_inside(result, prefix="in_saved")
+    return True
 
 
 def inside_section() -> None:
@@ -127,6 +197,8 @@ def inside_section() -> None:
         st.rerun()
     metrics = ("loss", "val_loss")
     training_panel(INSIDE_KEY, metrics=metrics)
+    if saved_cell():
+        return
     job = current_job(INSIDE_KEY)
     if job is not None and job.result is not None:
         show_inside(job.result)
@@ -225,13 +297,20 @@ def memory_table(result: dict):
 
 
 def main() -> None:
-    init(title="Inside the cell · RNN Lab")
+    init(defaults(), title="Inside the cell · RNN Lab")
     st.title("Inside the cell")
     st.markdown(
         "Recurrent cells read a sequence one step at a time and keep a memory of it. Here you can "
         "see how each of the three cells does it, watch the gates of a cell you train yourself, "
         "and measure how far back each cell can remember."
     )
+    links.follow_link("in", InsideConfig, LINK_FIELDS, link_state, LINK_KEYS)
+    config = shown_config()
+    source = st.session_state.get("in_source")
+    params = links.publish_link(
+        "in", config, {"sample": st.session_state.get("in_sample") if source == "series"
+                       else None}, LINK_FIELDS, {"sample": next(iter(SAMPLES))})
+    links.copy_link(params)
     st.header("1. Three cells", anchor="cells")
     diagrams()
     st.header("2. Watch a trained cell", anchor="watch")

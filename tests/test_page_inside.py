@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import job_of, page, run_until_finished, texts
+from app_helpers import ROOT, job_of, page, run_until_finished, texts
+from streamlit.testing.v1 import AppTest
 
 from ui.jobs import job_manager
 
@@ -57,6 +58,7 @@ def test_a_tiny_trained_cell_shows_its_gates(cell, gates):
     at.selectbox(key="in_window_pick").set_value(5).run()
     assert not at.exception and job_of(at, "inside") is job
     assert "sequence 6: the marked number is" in at.selectbox(key="in_window_pick").format_func(5)
+    assert len(at.get("download_button")) == 1  # the trained cell's model file
 
 
 @pytest.mark.slow
@@ -96,3 +98,47 @@ def test_memory_experiment_on_a_tiny_budget():
     at.radio(key="mem_which").set_value("after").run()
     assert not at.exception
     assert "vanishing gradient" in " ".join(texts(at.caption))
+
+
+def test_a_saved_cell_is_looked_inside_without_training(monkeypatch):
+    import numpy as np
+
+    from core.cells import CellWeights
+    from core.inside import InsideConfig, save_inside_file
+
+    generator = np.random.default_rng(1)
+    weights = [CellWeights("gru", generator.normal(size=(2, 9)), generator.normal(size=(3, 9)),
+                           generator.normal(size=(2, 9)))]
+    data = save_inside_file(InsideConfig(cell="gru", units=3, gap=3), weights,
+                            (generator.normal(size=(3, 1)), np.zeros(1)))
+    at = page(PAGE)
+    at.file_uploader(key="in_model_file").set_value(("cell.rnnlab", data, "application/zip"))
+    at.run()
+    assert not at.exception and not at.error
+    assert job_of(at, "inside") is None  # nothing trained
+    assert "no training needed" in " ".join(texts(at.success))
+    assert "The answer is the number marked at step **6**" in " ".join(texts(at.markdown))
+    assert len(at.get("plotly_chart")) == 1 + 4  # the input window, the GRU's four states
+    at.file_uploader(key="in_model_file").set_value(("cell.rnnlab", b"PK not a model",
+                                                     "application/zip"))
+    at.run()
+    assert "This model file cannot be used" in " ".join(texts(at.error))
+
+
+def test_the_address_holds_the_cells_settings_and_reopens_them():
+    at = page(PAGE)
+    at.radio(key="in_source").set_value("series").run()
+    at.selectbox(key="in_cell").set_value("gru")
+    at.slider(key="in_units").set_value(4)
+    at.selectbox(key="in_sample").set_value("lynx")
+    at.run()
+    params = dict(at.query_params)
+    assert params == {"source": "series", "cell": "gru", "units": "4", "sample": "lynx"}
+    fresh = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    fresh.query_params.update({**params, "path": "/etc/passwd", "units": "99"})
+    fresh.run()
+    assert not fresh.exception
+    warning = " ".join(texts(fresh.warning))
+    assert "path: not a setting of this page" in warning and "units=99" in warning
+    assert fresh.session_state["in_cell"] == "gru" and fresh.session_state["in_sample"] == "lynx"
+    assert fresh.session_state["in_units"] == 8  # the default, for the bad value
