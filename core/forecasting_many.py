@@ -144,6 +144,35 @@ class ManyForecastResult:
         })
 
 
+def usable_series(panel: Mapping[str, Any], config: ForecastConfig
+                  ) -> tuple[dict[str, Any], dict[str, str], ForecastConfig]:
+    """(id -> series long enough for the holdout, id -> why the others are not, `config` with
+    the panel's season, horizon and holdout filled in).
+
+    Raises:
+        InputError: no series is long enough; the message says what each needs.
+    """
+    datas = {key: as_series(series, config.season) for key, series in panel.items()}
+    season = common_season(datas, config)
+    horizon = common_horizon(datas, config)
+    holdout = int(config.holdout or horizon)
+    usable, skipped = {}, {}
+    for key, data in datas.items():
+        if len(data) - holdout < MIN_TRAINING_POINTS:
+            skipped[key] = (f"{len(data)} points: too few to keep {holdout} for the holdout and "
+                            f"learn from at least {MIN_TRAINING_POINTS}")
+        else:
+            usable[key] = dataclasses.replace(data, season=season)
+    if not usable:
+        raise InputError(
+            f"No series is long enough: each needs at least {holdout + MIN_TRAINING_POINTS} "
+            f"points (a holdout of {holdout} and {MIN_TRAINING_POINTS} to learn from). "
+            + "; ".join(f"'{key}': {why}" for key, why in list(skipped.items())[:5])
+            + ". Use a shorter horizon or holdout, or longer series."
+        )
+    return usable, skipped, config.replace(season=season, horizon=horizon, holdout=holdout)
+
+
 def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
     """Job task: payload = {"panel": Panel or {id: series}, "config": ForecastConfig.to_dict()},
     optionally "ids" ({id: id values}), "id_names", "notes", "skipped" (when the panel is a plain
@@ -163,30 +192,14 @@ def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
     notes = list(payload.get("notes") or getattr(panel, "notes", ()))
     skipped = dict(payload.get("skipped") or getattr(panel, "dropped", {}) or {})
 
-    datas = {key: as_series(series, config.season) for key, series in panel.items()}
-    season = common_season(datas, config)
-    horizon = common_horizon(datas, config)
-    holdout = int(config.holdout or horizon)
-    usable = {}
-    for key, data in datas.items():
-        if len(data) - holdout < MIN_TRAINING_POINTS:
-            skipped[key] = (f"{len(data)} points: too few to keep {holdout} for the holdout and "
-                            f"learn from at least {MIN_TRAINING_POINTS}")
-        else:
-            usable[key] = dataclasses.replace(data, season=season)
-    if len(usable) < len(datas):
-        left = [key for key in datas if key not in usable]
-        notes.append(f"{len(left)} series not forecast (too short for a holdout of {holdout}): "
-                     + ", ".join(f"'{key}'" for key in left[:10]) + ("..." if len(left) > 10 else "")
-                     + ".")
-    if not usable:
-        raise InputError(
-            f"No series is long enough: each needs at least {holdout + MIN_TRAINING_POINTS} "
-            f"points (a holdout of {holdout} and {MIN_TRAINING_POINTS} to learn from). "
-            + "; ".join(f"'{key}': {why}" for key, why in list(skipped.items())[:5])
-            + ". Use a shorter horizon or holdout, or longer series."
-        )
-    config = config.replace(season=season, horizon=horizon, holdout=holdout)
+    usable, skipped_now, config = usable_series(panel, config)
+    skipped.update(skipped_now)
+    if skipped_now:
+        left = list(skipped_now)
+        notes.append(f"{len(left)} series not forecast (too short for a holdout of "
+                     f"{config.holdout}): " + ", ".join(f"'{key}'" for key in left[:10])
+                     + ("..." if len(left) > 10 else "") + ".")
+    season, horizon, holdout = config.season, config.horizon, config.holdout
 
     trains = {key: data.head(len(data) - holdout) for key, data in usable.items()}
     context.say(f"Preparing the windows of {len(trains)} series...")

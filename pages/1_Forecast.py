@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import ui.many_view as many_view
 from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
@@ -44,6 +45,7 @@ def data_step(busy: bool) -> Series | None:
         return None
     choice = controls.series_options(table, file, disabled=busy)
     choice = series_choice(table, file, choice, disabled=busy)
+    many_view.all_series_option(file, options, choice, disabled=busy)
     series = None
     try:
         series = loaders.load_series(file.data, options, choice, file.name)
@@ -164,7 +166,7 @@ def results_step(config: ForecastConfig | None) -> None:
 
 def main() -> None:
     init(controls.defaults(), title="Forecast · RNN Lab")
-    busy = is_busy(JOB_KEY)
+    busy = is_busy(JOB_KEY) or many_view.busy()
     st.title("Forecast a time series")
     st.markdown(
         "Four steps, top to bottom: choose the **data**, set up the **model**, **train** it and "
@@ -180,6 +182,11 @@ def main() -> None:
 
     st.header("1. Data", anchor="data")
     series = data_step(busy)
+    panel = many_view.chosen_panel()
+    if panel is not None:  # every series of the file, one network: steps 2-4 for them all
+        many_view.all_series_steps(panel, busy)
+        job_manager()
+        return
 
     st.header("2. Model", anchor="model")
     config = model_step(series, busy) if series is not None else None
