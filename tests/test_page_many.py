@@ -40,6 +40,7 @@ def own_file(data: bytes):
     return at
 
 
+@pytest.mark.slow
 def test_every_series_of_a_long_file_is_forecast_with_one_network():
     data = stores_csv()
     at = own_file(data)
