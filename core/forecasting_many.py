@@ -41,11 +41,19 @@ QUICK_BASELINES = ("naive", "seasonal_naive", "drift")
 SLOW_BASELINES = ("autoets", "autotheta", "autoarima")
 
 
+# A MASE of exactly 0 (a perfect forecast) would make the geometric mean 0 whatever the other
+# series do: it counts as this (bench/accuracy.py does the same).
+MASE_FLOOR = 1e-6
+
+
 def geometric_mean(values) -> float:
-    """The geometric mean of the finite, positive values (NaN when there are none)."""
-    values = np.asarray([v for v in values if v is not None and math.isfinite(v) and v > 0],
+    """The geometric mean of the finite values, each floored at `MASE_FLOOR` (NaN when there
+    are none)."""
+    values = np.asarray([v for v in values if v is not None and math.isfinite(v)],
                         dtype="float64")
-    return float(np.exp(np.mean(np.log(values)))) if values.size else math.nan
+    if not values.size:
+        return math.nan
+    return float(np.exp(np.mean(np.log(np.maximum(values, MASE_FLOOR)))))
 
 
 @dataclasses.dataclass
@@ -108,14 +116,19 @@ class ManyForecastResult:
         if not baselines or not math.isfinite(model):
             return f"The geometric-mean MASE could not be computed; {won}."
         name = min(baselines, key=baselines.get)
-        best = baselines[name]
+        best, label = baselines[name], label_of(name)
+        if best < 1e-3 < model:
+            return (f"{label} forecast the holdouts almost exactly (geometric-mean MASE "
+                    f"{best:.2g}); the model's is {model:.3f}: use {label}'s forecasts here; {won}.")
         change = (model - best) / best * 100
         if abs(change) < 1:
-            how = f"about the same as {label_of(name)}'s ({best:.3f}), the best baseline"
+            how = f"about the same as {label}'s ({best:.3f}), the best baseline"
         elif model < best:
-            how = f"{abs(change):.0f}% lower than {label_of(name)}'s ({best:.3f}), the best baseline"
+            how = f"{abs(change):.0f}% lower than {label}'s ({best:.3f}), the best baseline"
+        elif change > 200:
+            how = f"{model / best:.1f} times {label}'s ({best:.3f}), the best baseline"
         else:
-            how = f"{change:.0f}% higher than {label_of(name)}'s ({best:.3f}), the best baseline"
+            how = f"{change:.0f}% higher than {label}'s ({best:.3f}), the best baseline"
         return (f"Over {count} series, the model's geometric-mean MASE is {model:.3f}, {how}; "
                 f"{won}.")
 

@@ -48,6 +48,7 @@ def wide_file() -> bytes:
     ([1.0, 4.0], 2.0),
     ([2.0, math.nan, 8.0], 4.0),  # a series whose MASE is undefined is left out
     ([0.5, 0.5, 0.5], 0.5),
+    ([0.0, 1e-6], 1e-6),  # a perfect forecast counts as MASE 1e-6, not as 0
     ([], math.nan),
     ([math.inf, None], math.nan),
 ])
@@ -148,3 +149,30 @@ def test_the_shared_network_learns_a_pattern_the_anchor_misses():
     assert result.best_epoch > 0
     for key, entry in result.scores.items():
         assert entry["model"]["mase"] < 0.5 * entry["baselines"]["naive"]["mase"], key
+
+
+def verdict_of(model: float, baselines: dict[str, float], best_on: int = 0) -> str:
+    from core.forecasting_many import ManyForecastResult
+
+    scores = {f"s{k}": {"best": "model" if k < best_on else "naive"} for k in range(3)}
+    return ManyForecastResult(
+        config=ForecastConfig(), id_names=("series",), ids={}, scores=scores,
+        overall={"model": model, **baselines}, forecast=pd.DataFrame(), history=[],
+        epochs_run=0, best_epoch=0, seconds=0.0, stopped_by_user=False, skipped={}, notes=[],
+    ).verdict()
+
+
+@pytest.mark.parametrize(("model", "baselines", "best_on", "expected"), [
+    (0.8, {"naive": 1.6, "autoets": 1.0}, 2,
+     "Over 3 series, the model's geometric-mean MASE is 0.800, 20% lower than AutoETS's "
+     "(1.000), the best baseline; it was best on 2 of 3 series."),
+    (1.3, {"naive": 1.0}, 0, "30% higher than naive's (1.000)"),
+    (1.004, {"naive": 1.0}, 1, "about the same as naive's (1.000)"),
+    (0.9, {"seasonal_naive": 0.1}, 0, "9.0 times seasonal naive's (0.100)"),
+    (0.4, {"autoarima": 1e-6}, 0,
+     "AutoARIMA forecast the holdouts almost exactly (geometric-mean MASE 1e-06); the model's "
+     "is 0.400: use AutoARIMA's forecasts here"),
+    (math.nan, {"naive": 1.0}, 0, "could not be computed"),
+])
+def test_the_verdict_over_all_series(model, baselines, best_on, expected):
+    assert expected in verdict_of(model, baselines, best_on)
