@@ -208,8 +208,10 @@ def series_chart(series: Series, result: ManyForecastResult, key: str) -> go.Fig
         frame = frame[frame[name].astype(str) == str(value)]
     holdout, future = frame[frame["part"] == "holdout"], frame[frame["part"] == "future"]
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=list(series.time), y=series.values, mode="lines",
-                                name="history", line={"color": COLOURS["history"], "width": 1.5}))
+    shown = len(series.values) - len(holdout) + 1  # up to the first holdout point
+    figure.add_trace(go.Scatter(x=list(series.time)[:shown], y=series.values[:shown],
+                                mode="lines", name="history (training part)",
+                                line={"color": COLOURS["history"], "width": 1.5}))
     figure.add_trace(go.Scatter(x=list(holdout["time"]), y=holdout["actual"], mode="lines+markers",
                                 name="holdout truth", line={"color": COLOURS["truth"], "width": 2},
                                 marker={"size": 4}))
