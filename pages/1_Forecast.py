@@ -12,7 +12,7 @@ import ui.many_view as many_view
 from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
-from core.forecasting import SAVED_TASK, TASK, resolve_config
+from core.forecasting import SAVED_TASK, TASK, resolve_with_covariates, saved_model_covariates
 from ui import controls, forecast_view, links, loaders
 from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
 from ui.model_files import model_upload
@@ -24,6 +24,8 @@ SAVED_KEY = "forecast_saved"  # a saved model forecasting the data, no training
 RUN_KEY = "_fc_run"  # the series and settings of the job shown below
 CONFIG_KEY = "_fc_config"  # the settings the controls show now (read by tests)
 READY_KEY = "_fc_ready"  # the series and settings the Train button would use now
+COVARIATES_KEY = "_fc_covariates"  # the covariates read with the series (None: none chosen)
+SOURCE_DATA_KEY = "_fc_source_data"  # (file bytes, read options, series choice, name) shown now
 
 
 def data_step(busy: bool) -> Series | None:
@@ -51,6 +53,9 @@ def data_step(busy: bool) -> Series | None:
         series = loaders.load_series(file.data, options, choice, file.name)
     except RNNLabError as error:
         st.error(f"**This column cannot be used as a series.** {error}")
+    st.session_state[SOURCE_DATA_KEY] = (file.data, options, choice, file.name)
+    if series is not None:
+        series = covariate_step(table, series, busy)
     preview, plot = st.columns([1, 2])
     with preview:
         st.caption(f"First rows of {file.name}")
@@ -65,6 +70,26 @@ def data_step(busy: bool) -> Series | None:
     return series
 
 
+def covariate_step(table, series: Series, busy: bool) -> Series | None:
+    """Other columns of the file as inputs; returns the series (without the future rows that
+    carry the known covariates' values over the forecast)."""
+    data, options, choice, name = st.session_state[SOURCE_DATA_KEY]
+    known, past, calendar = controls.covariate_options(table, series, choice, disabled=busy)
+    st.session_state[COVARIATES_KEY] = None
+    if not (known or past or calendar):
+        return series
+    try:
+        series, covariates = loaders.load_with_covariates(data, options, choice, known, past,
+                                                          calendar, name)
+    except RNNLabError as error:
+        st.error(f"**These covariates cannot be used.** {error}")
+        return None
+    for note in covariates.notes:
+        st.caption(note)
+    st.session_state[COVARIATES_KEY] = covariates
+    return series
+
+
 def model_step(series: Series, busy: bool) -> ForecastConfig | None:
     try:
         config = controls.forecast_settings(disabled=busy)
@@ -74,7 +99,7 @@ def model_step(series: Series, busy: bool) -> ForecastConfig | None:
     with st.expander("Restore settings from an earlier run"):
         controls.settings_upload(disabled=busy)
     try:
-        resolved = resolve_config(series, config)
+        resolved = resolve_with_covariates(series, config, st.session_state.get(COVARIATES_KEY))
     except RNNLabError as error:
         st.error(f"**These settings do not fit this series.** {error}")
         return None
@@ -95,8 +120,10 @@ def saved_model_step(series: Series, busy: bool) -> None:
                      disabled=busy or upload is None,
                      help="Forecasts past the end of the data above with the uploaded model, "
                      "without training. The data must have the frequency the model learnt."):
-            start_job(SAVED_KEY, SAVED_TASK, {"model": upload.getvalue(), "series": series},
-                      record={"series": series, "config": None})
+            payload = saved_model_payload(upload.getvalue(), series)
+            if payload is not None:
+                start_job(SAVED_KEY, SAVED_TASK, payload,
+                          record={"series": payload["series"], "config": None})
         training_panel(SAVED_KEY)
         finished = finished_run(
             SAVED_KEY, RUN_KEY, None,
@@ -109,6 +136,24 @@ def saved_model_step(series: Series, busy: bool) -> None:
             forecast_view.show_saved_forecast(run["series"], job.result, key=job.id)
 
 
+def saved_model_payload(model: bytes, series: Series) -> dict | None:
+    """The saved-model job's payload: a model trained with covariates reads the same columns
+    from the data shown (None, with a message, when they cannot be read)."""
+    try:
+        used = saved_model_covariates(model)
+        if not (used["known"] or used["past"] or used["calendar"]):
+            return {"model": model, "series": series}
+        data, options, choice, name = st.session_state[SOURCE_DATA_KEY]
+        series, covariates = loaders.load_with_covariates(
+            data, options, choice, tuple(used["known"]), tuple(used["past"]), used["calendar"],
+            name)
+    except RNNLabError as error:
+        st.error(f"**This model cannot forecast this data.** It was trained with covariates "
+                 f"and reads them from the data: {error}")
+        return None
+    return {"model": model, "series": series, "covariates": covariates}
+
+
 def start_training() -> None:
     """The Train button's callback. It runs before the page script, so that this very run draws
     the controls locked and the live panel (no extra rerun, which could race the panel)."""
@@ -119,11 +164,15 @@ def start_training() -> None:
     try:
         # Read the controls again: a number typed just before the click arrives with the click.
         config = controls.config_from_state(st.session_state)
-        resolve_config(series, config)
+        covariates = st.session_state.get(COVARIATES_KEY)
+        resolve_with_covariates(series, config, covariates)
     except RNNLabError:
         return  # the model step shows what is wrong with these settings
     run = {"series": series, "config": config}
-    if start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict()}, record=run):
+    payload = {"series": series, "config": config.to_dict()}
+    if covariates is not None:
+        payload["covariates"] = covariates
+    if start_job(JOB_KEY, TASK, payload, record=run):
         st.session_state[RUN_KEY] = run
 
 

@@ -33,7 +33,8 @@ def _every_setting(config_class, **chosen):
 
 
 EVERY_FORECAST_SETTING = _every_setting(ForecastConfig, cell="lstm", window=24, horizon=6,
-                                        holdout=30, season=4, epochs=80)
+                                        holdout=30, season=4, epochs=80,
+                                        covariates="price,temperature", past_covariates="visits")
 EVERY_NEXTWORD_SETTING = _every_setting(NextWordConfig, cell="rnn", ensemble=1)
 
 

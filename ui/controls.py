@@ -285,6 +285,73 @@ def series_options(table: Table, file: DataFile, disabled: bool = False) -> Seri
     return SeriesOptions(target=target, date_col=date_col, missing=missing)
 
 
+COVARIATE_PICKS = {"covariates": "fc_known_pick", "past_covariates": "fc_past_pick"}
+
+
+def covariate_options(table: Table, series, choice: SeriesOptions,
+                      disabled: bool = False) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """Other numeric columns as covariates (known in advance, or past only) and calendar
+    features for daily and finer data; returns (known, past, calendar).
+
+    The choice lives in the config's fields (`covariates`, `past_covariates`, `calendar`), so a
+    settings file or a link brings it back; the multiselects follow those fields.
+    """
+    from core.forecast.covariates import calendar_names, calendar_offered, split_names
+
+    columns = [str(column) for column in table.frame.columns]
+    taken = {choice.target, choice.date_col, *(choice.id_cols or ())}
+    options = [c for c in table.numeric_candidates if c in columns and c not in taken]
+    offered = calendar_offered(series.freq, series.time)
+    state = st.session_state
+    if not offered:
+        state[KEYS["calendar"]] = False
+    if not options and not offered:
+        for field in COVARIATE_PICKS:
+            state[KEYS[field]] = ""
+        return (), (), False
+    picks = {}
+    for field, key in COVARIATE_PICKS.items():
+        # The config field changed by a settings file or a link (not by this widget): follow it.
+        if state.get(key) is None or state.get(KEYS[field]) != state.get(f"_{key}_written"):
+            state[key] = [name for name in split_names(state.get(KEYS[field]) or "")
+                          if name in options]
+    chosen = any(state.get(key) for key in COVARIATE_PICKS.values()) or state.get(KEYS["calendar"])
+    with st.expander("Explanatory columns (covariates)", expanded=bool(chosen)):
+        left, right = st.columns(2)
+        picks["covariates"] = left.multiselect(
+            "Known in advance", options, key=COVARIATE_PICKS["covariates"], disabled=disabled,
+            placeholder="none" if options else "no other columns of numbers",
+            help="Columns whose future values you know (planned prices, holidays, a weather "
+            "forecast). Their values over the forecast go in rows after the last value, with "
+            "the value column left empty; the holdout is scored with its own values.",
+        )
+        past_options = [c for c in options if c not in picks["covariates"]]
+        past_key = COVARIATE_PICKS["past_covariates"]
+        if any(name not in past_options for name in state.get(past_key) or []):
+            state[past_key] = [name for name in state[past_key] if name in past_options]
+        picks["past_covariates"] = right.multiselect(
+            "Known only up to now", past_options,
+            key=COVARIATE_PICKS["past_covariates"], disabled=disabled,
+            placeholder="none" if options else "no other columns of numbers",
+            help="Columns known only until today (yesterday's visitors, say): the network reads "
+            "their past values beside the series'.",
+        )
+        calendar = False
+        if offered:
+            words = ", ".join(name.replace("_", " ") for name in calendar_names(series.freq))
+            calendar = st.checkbox(
+                f"Calendar features ({words})",
+                key=KEYS["calendar"], disabled=disabled,
+                help="Tell the network where each point falls in the week and the year (as "
+                "sine and cosine waves), for daily and finer data.",
+            )
+        st.caption("With covariates, the same model is also trained without them, and the "
+                   "results say whether they helped (training takes about twice as long).")
+    for field, key in COVARIATE_PICKS.items():
+        state[KEYS[field]] = state[f"_{key}_written"] = ",".join(picks[field])
+    return tuple(picks["covariates"]), tuple(picks["past_covariates"]), bool(calendar)
+
+
 def _apply_linked_columns(file: DataFile, targets: list[str], times: list[str | None]) -> None:
     """Select the columns a link asked for, when this file has them (else say so)."""
     linked = st.session_state.pop(LINKED_COLUMNS_KEY, None)  # once (a locked link sets it again)
@@ -503,6 +570,9 @@ def forecast_settings(disabled: bool = False) -> ForecastConfig:
         )
     values["season"] = st.session_state.get(KEYS["season"])
     values["missing"] = st.session_state.get(KEYS["missing"], "interpolate")
+    for name in ("covariates", "past_covariates"):  # chosen in the data step
+        values[name] = st.session_state.get(KEYS[name]) or ""
+    values["calendar"] = bool(st.session_state.get(KEYS["calendar"]))
     values["dropout"] = round(float(values["dropout"]), 4)
     values["clipnorm"] = round(float(values["clipnorm"]), 4)
     return ForecastConfig(**values)
@@ -520,6 +590,9 @@ def config_from_state(state: Any) -> ForecastConfig:
     if not early_stopping:
         values["patience"] = 0
     values["missing"] = values["missing"] or "interpolate"
+    for name in ("covariates", "past_covariates"):
+        values[name] = values[name] or ""
+    values["calendar"] = bool(values["calendar"])
     for name in ("dropout", "clipnorm"):
         if values[name] is not None:
             values[name] = round(float(values[name]), 4)

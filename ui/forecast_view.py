@@ -337,6 +337,9 @@ def show_results(series: Series, result: ForecastResult, key: str) -> None:
         st.success(f"**Verdict.** {text}")
     else:
         st.warning(f"**Verdict.** {text}")
+    if result.covariates:
+        show = st.success if result.covariates["helped"] else st.info
+        show(f"**Did the covariates help?** {result.covariates['text']}")
     for warning in result.warnings:
         st.warning(warning)
 

@@ -127,6 +127,22 @@ def workbook_sheets(data: bytes) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def load_with_covariates(data: bytes, options: ReadOptions, choice: SeriesOptions,
+                         known: tuple[str, ...], past: tuple[str, ...], calendar: bool,
+                         name: str = ""):
+    """The series without its future rows, and its covariates
+    (`core.forecast.covariates.series_with_covariates`), cached."""
+    from core.forecast.covariates import series_with_covariates
+
+    table = load_table(data, options, name)
+    return series_with_covariates(
+        table, known=known, past=past, calendar=calendar, target=choice.target,
+        date_col=choice.date_col, missing=choice.missing, freq=choice.freq,
+        series=choice.series, id_cols=choice.id_cols,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def load_series(data: bytes, options: ReadOptions, choice: SeriesOptions, name: str = "") -> Series:
     """The clean series of a file (read, then `core.data.to_series`), cached."""
     table = load_table(data, options, name)
