@@ -355,9 +355,9 @@ def _gru_steps(weights: CellWeights, inputs: np.ndarray) -> dict[str, np.ndarray
 # The cells
 
 _DOT_STYLE = (
-    'rankdir=LR; bgcolor="transparent"; node [fontname="Helvetica", fontsize=11]; '
-    'edge [color="#555555", arrowsize=0.6];'
-)
+    'rankdir=LR; bgcolor="transparent"; node [fontname="Helvetica", fontsize=14]; '
+    'edge [color="#555555", arrowsize=0.6, fontname="Helvetica", fontsize=14];'
+)  # one label size for every cell (readable on a projector): the page never scales a diagram
 
 register(Cell(
     key="lstm",
@@ -466,6 +466,6 @@ register(Cell(
         tanh [label="tanh(W x + U h + b)", shape=box, style="rounded,filled", fillcolor="#fde0dc"];
         h [label="h(t)", shape=plaintext];
         x -> tanh; hp -> tanh; tanh -> h;
-        h -> hp [style=dashed, label="next step", fontsize=9, constraint=false];
+        h -> hp [style=dashed, label="next step", constraint=false];
     }}""",
 ))

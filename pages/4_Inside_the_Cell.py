@@ -64,12 +64,14 @@ def shown_config() -> InsideConfig | None:
 
 
 def diagrams() -> None:
+    """One tab per cell, each diagram at its own size: side by side, the page would shrink the
+    wider ones (LSTM's labels came out at half the size of GRU's)."""
     shown = [get_cell(key) for key in lesson_keys() if get_cell(key).explanation]
-    columns = st.columns(len(shown), gap="medium")
-    for column, cell in zip(columns, shown, strict=True):
-        with column:
+    tabs = st.tabs([cell.name for cell in shown])
+    for tab, cell in zip(tabs, shown, strict=True):
+        with tab:
             if cell.diagram:
-                st.graphviz_chart(cell.diagram)
+                st.graphviz_chart(cell.diagram, width="content")
             st.markdown(cell.explanation)
 
 

@@ -167,3 +167,15 @@ def test_inside_task_without_a_series_says_what_to_do(tmp_path):
     config = inside.InsideConfig(source="series", path="")
     with pytest.raises(InputError, match="Choose a series"):
         run_inline(inside.INSIDE_TASK, {"config": config.to_dict()}, JobContext(tmp_path))
+
+
+def test_every_diagram_has_one_label_size():
+    # Readable on a projector, and the same for every cell: no label sizes of their own.
+    from core.cells import _DOT_STYLE, cell_keys, get_cell
+
+    drawn = [get_cell(key) for key in cell_keys() if get_cell(key).diagram]
+    assert drawn
+    for cell in drawn:
+        assert _DOT_STYLE in cell.diagram
+        assert cell.diagram.count("fontsize") == _DOT_STYLE.count("fontsize") == 2
+    assert "fontsize=14" in _DOT_STYLE

@@ -24,6 +24,7 @@ def test_page_draws_the_three_cells_without_training():
     assert [header.value for header in at.header] == [
         "1. Three cells", "2. Watch a trained cell", "3. How far back can it remember?"]
     assert len(at.get("graphviz_chart")) == 3
+    assert [tab.label for tab in at.tabs] == ["SimpleRNN", "LSTM", "GRU"]  # one at its own size
     words = " ".join(texts(at.markdown))
     assert "forget gate" in words and "update gate" in words
     assert job_of(at, "inside") is None and job_of(at, "memory") is None
