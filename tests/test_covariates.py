@@ -251,3 +251,10 @@ def test_cli_predict_reads_the_models_covariates_or_refuses(trained_run, tmp_pat
                              "--out", str(tmp_path / "refused"))
     err = capfd.readouterr().err
     assert code == 2 and "trained with the covariate(s) 'temperature'" in err, err
+    # Without its covariates, the saved model refuses in words (the page's path).
+    from core.forecasting import forecast_with_saved_model
+
+    series = series_with_covariates(table_of((folder / "demand.csv").read_text()),
+                                    target="demand")[0]
+    with pytest.raises(InputError, match="trained with covariates .temperature"):
+        forecast_with_saved_model(model, series)

@@ -737,6 +737,9 @@ class RNNForecaster(Forecaster):
         covariates = self.describe_covariates()
         if covariates and self.choice_ != "classical":
             text += f" The network also read {covariates}."
+            if self.config.combine == "hybrid":
+                text += (f" With covariates the mix with {CLASSICAL_WORDS} is kept only where it "
+                         "does better on those points: they cannot read the covariates.")
         return text
 
     def _describe_choice(self) -> str:
