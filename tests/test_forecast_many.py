@@ -176,3 +176,21 @@ def verdict_of(model: float, baselines: dict[str, float], best_on: int = 0) -> s
 ])
 def test_the_verdict_over_all_series(model, baselines, best_on, expected):
     assert expected in verdict_of(model, baselines, best_on)
+
+
+@pytest.mark.slow
+def test_two_id_columns_each_get_a_column_in_the_forecast_table():
+    rows = [f"{t:%Y-%m},{region},{product},{v:.2f}"
+            for region, product, level in (("east", "tea", 10), ("east", "milk", 200),
+                                           ("west", "tea", 30))
+            for t, v in zip(MONTHS[:36], pattern(36, level), strict=True)]
+    table = read_csv(("month,region,product,units\n" + "\n".join(rows)).encode())
+    panel = to_panel(table, id_cols="region,product")
+    result = run_forecast_all(panel, ForecastConfig(epochs=1, units=2, horizon=4),
+                              debug={"autoets": False})
+    frame = result.forecast
+    assert list(frame.columns[:3]) == ["region", "product", "time"]
+    assert sorted(set(zip(frame.region, frame["product"], strict=True))) == [
+        ("east", "milk"), ("east", "tea"), ("west", "tea")]
+    assert set(result.metrics_json()["series"]["east / milk"]["ids"].items()) == {
+        ("region", "east"), ("product", "milk")}
