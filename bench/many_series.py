@@ -16,7 +16,8 @@ Methods:
 - global mix / global network: `GlobalRNNForecaster` (core/forecast/many.py) fitted once on
   every training part of the group; 'mix' is its default forecast per series (the network
   with AutoETS, AutoTheta and AutoARIMA, as the single-series default), 'network' the shared
-  network's own part of it.
+  network's own part of it (for a series too short for the shared window, both are the
+  classical mean the single-series forecaster falls back to).
 - per-series mix / per-series network: `RNNForecaster` fitted on each series alone (default
   settings), and its network's own part.
 - AutoETS: statsforecast's AutoETS per series.

@@ -68,8 +68,9 @@ def all_series_option(file: DataFile, options: ReadOptions, choice: SeriesOption
 
 
 def chosen_panel() -> Panel | None:
-    """The panel `all_series_option` returned on this run (None: one series is forecast)."""
-    return st.session_state.get(PANEL_KEY)
+    """The panel `all_series_option` returned on this run (None: one series is forecast, or
+    the data step stopped before offering the choice). Read once per run."""
+    return st.session_state.pop(PANEL_KEY, None)
 
 
 def _start() -> None:
