@@ -29,6 +29,26 @@ def init(defaults: dict[str, Any] | None = None, *, title: str = "RNN Lab") -> N
     _sidebar_navigation()
 
 
+# On a phone the sidebar covers the page: Streamlit's own page list closes it after a choice,
+# but our links (st.page_link) do not, so this does it (once per browser tab). And Plotly's tool
+# bar, drawn over a chart's top right, would cover its title there: phones zoom with two fingers.
+_PHONES = """<style>
+@media (max-width: 767px) { .js-plotly-plot .modebar-container { display: none !important; } }
+</style>
+<script>
+(() => {
+  if (window.rnnlabClosesSidebar) return;
+  window.rnnlabClosesSidebar = true;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('[data-testid="stSidebar"] a');
+    if (!link || !window.matchMedia("(max-width: 767px)").matches) return;
+    setTimeout(() => document.querySelector(
+      '[data-testid="stSidebarCollapseButton"] button')?.click(), 50);
+  }, true);
+})();
+</script>"""
+
+
 def _sidebar_navigation() -> None:
     with st.sidebar:
         st.markdown("### RNN Lab")
@@ -37,6 +57,7 @@ def _sidebar_navigation() -> None:
                 st.page_link(path, label=label, icon=icon)
             except st.errors.StreamlitAPIException:
                 return  # one page run on its own (AppTest of a page file): there is no app to link
+        st.html(_PHONES, unsafe_allow_javascript=True)
 
 
 def session_id() -> str:
