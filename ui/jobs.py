@@ -344,9 +344,11 @@ def _draw_panel(job: Job, draw: Figure, steps: str = "Epoch") -> JobSnapshot | N
     if snapshot.state is JobState.RUNNING:
         fraction = done / snapshot.epochs if snapshot.epochs else 0.0
         # From the later epochs' own times (core.training.seconds_left): none before a second
-        # epoch has ended, since the first one also builds the network.
+        # epoch has ended, since the first one also builds the network. What follows the last
+        # epoch (a forecast's refit, the baselines) is said by the task's caption instead.
         estimate = seconds_left(snapshot.logs, snapshot.epochs)
-        left = f", at most {_duration(estimate)} left" if estimate is not None else ""
+        left = (f" · at most {_duration(estimate)} to the last epoch"
+                if estimate is not None else "")
         st.progress(
             min(fraction, 1.0),
             text=f"{steps} {done} of {snapshot.epochs}{left}" if done and snapshot.epochs
