@@ -98,6 +98,9 @@ def test_training_then_suggest_generate_and_download_on_tiny_settings():
     assert not at.exception
     job = job_of(at, "nextword")
     assert job.state is JobState.DONE, job.snapshot().message
+    from core.settingsfile import DataRef
+
+    assert job.note["data"] == DataRef(sample="seed_sentences.txt")  # its settings file's text
     labels = [metric.label for metric in at.metric]
     assert any(label.startswith("Perplexity") for label in labels)
     assert any("Kneser-Ney" in str(metric.delta) for metric in at.metric)
