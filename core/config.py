@@ -184,6 +184,7 @@ class ForecastConfig(Config):
         "clipnorm": (0.0, 100.0),
         "seed": (0, 2**31 - 1),
         "ensemble": (1, 10),
+        "budget_seconds": (5, 86400),
     }
     CHOICES: ClassVar[dict[str, Choices]] = {
         "cell": CELL_KEYS,
@@ -216,6 +217,8 @@ class ForecastConfig(Config):
     combine: str = "hybrid"
     refit: bool = True  # fit again on all the data for the validated number of epochs
     seed: int = 42
+    # training (both fits) stops when this is spent; raise it to train longer on a long series
+    budget_seconds: float = 60.0
     # Explanatory columns of the data file, comma-separated (core/forecast/covariates.py):
     # known in advance (their values over the forecast are in the file's future rows), and
     # known only up to now; calendar features (day of week...) for daily and finer data.

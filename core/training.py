@@ -25,6 +25,7 @@ class FitSettings:
     monitor: str = "val_loss"
     shuffle: bool = True
     verbose: int = 0
+    budget_seconds: float | None = None  # stop (between batches) when this much time is spent
 
 
 @dataclasses.dataclass
@@ -34,6 +35,7 @@ class FitOutcome:
     stopped_by_user: bool
     stopped_early: bool
     seconds: float
+    budget_spent: bool = False  # training stopped because `budget_seconds` ran out
 
 
 def set_seed(seed: int) -> None:
@@ -147,6 +149,58 @@ def make_callbacks(context: JobContext, settings: FitSettings) -> list:
     return [Progress(), KeepBest(settings.monitor, settings.patience)]
 
 
+def time_budget_callback(seconds: float, epochs: int, context: JobContext,
+                         clock=time.perf_counter):
+    """Stops training between batches once `seconds` have passed since training began; after
+    each epoch, tells the job how many epochs fit in what is left and about how long that is.
+    An epoch cut short still counts (its weights are kept if they are the best)."""
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.start = clock()
+            self.epoch_start = self.start
+            self.spent = False
+
+        def seconds_left(self) -> float:
+            return seconds - (clock() - self.start)
+
+        def on_train_begin(self, logs=None):
+            self.start = clock()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_start = clock()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if clock() - self.start >= seconds:
+                self.spent = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.model.stop_training:
+                return
+            epoch_seconds = max(clock() - self.epoch_start, 1e-6)
+            total, left = epochs_within(seconds, clock() - self.start, epoch_seconds, epoch + 1,
+                                        epochs)
+            context.set_total(total)
+            context.say(f"About {left:.0f} s of training left "
+                        f"(at most {total} epochs within the {seconds:.0f} s budget).")
+
+    return TimeBudget()
+
+
+def epochs_within(budget: float, spent: float, epoch_seconds: float, done: int,
+                  epochs: int) -> tuple[int, float]:
+    """(epochs in all, seconds left) when `done` epochs took `spent` seconds of a `budget`, the
+    last one `epoch_seconds`: as many more epochs as fit in the rest, at most `epochs` in all,
+    and at least the next one (which the budget may cut short)."""
+    fits = int(max(budget - spent, 0.0) // max(epoch_seconds, 1e-6))
+    total = min(epochs, done + max(fits, 1))
+    left = min((total - done) * epoch_seconds, max(budget - spent, 0.0))
+    return total, left
+
+
 def fit(
     model: Any,
     x: Any,
@@ -165,6 +219,9 @@ def fit(
 
     context.set_total(settings.epochs)
     progress, keep_best = make_callbacks(context, settings)
+    budget = []
+    if settings.budget_seconds is not None:
+        budget = [time_budget_callback(settings.budget_seconds, settings.epochs, context)]
     if validation is None and settings.monitor.startswith("val_"):
         keep_best.monitor = settings.monitor[4:]
     start = time.perf_counter()
@@ -177,7 +234,7 @@ def fit(
             batch_size=settings.batch_size,
             shuffle=settings.shuffle,
             verbose=settings.verbose,
-            callbacks=[progress, keep_best, *(extra_callbacks or [])],
+            callbacks=[progress, keep_best, *budget, *(extra_callbacks or [])],
         )
     except tf.errors.ResourceExhaustedError as error:
         raise TrainingError(
@@ -190,5 +247,6 @@ def fit(
         stopped_by_user=progress.stopped_by_user,
         stopped_early=keep_best.stopped_early,
         seconds=time.perf_counter() - start,
+        budget_spent=bool(budget and budget[0].spent),
     )
 

@@ -44,6 +44,13 @@ DEFAULT_HORIZONS = {
 # the forecaster falls back to the classical combination and says so.
 MIN_WINDOWS = 6
 MIN_WINDOW = 3
+# A long series: the validation block holds at most this many points (or a horizon), the
+# anchor is chosen on the last ANCHOR_POINTS training points, and the classical members are
+# fitted on the last CLASSICAL_POINTS points, so that cost and memory stop growing with the
+# length. The series of bench/accuracy.py (at most a few hundred points) are below all three.
+MAX_VALIDATION = 1000
+ANCHOR_POINTS = 20_000
+CLASSICAL_POINTS = 5000
 # The classical members of the mix (the M competitions' usual combination of three).
 CLASSICAL = ("autoets", "autotheta", "autoarima")
 CLASSICAL_WORDS = "AutoETS, AutoTheta and AutoARIMA"
@@ -127,7 +134,7 @@ def plan_for(values: np.ndarray, config: ForecastConfig, freq: str | None,
     horizon = int(config.horizon or DEFAULT_HORIZONS[kind])
     # The validation block: a horizon or a fifth of the series, whichever is longer (a longer
     # block calibrates the intervals on more origins), but never more than a third of it.
-    validation = max(1, min(max(horizon, length // 5), length // 3))
+    validation = max(1, min(max(horizon, length // 5), length // 3, max(horizon, MAX_VALIDATION)))
     fit_part = length - validation
     window = int(config.window or default_window(season, horizon))
     if config.window is None:
@@ -145,7 +152,8 @@ def plan_for(values: np.ndarray, config: ForecastConfig, freq: str | None,
     seasons = max(0, min(3, (fit_part - MIN_WINDOWS) // season)) if season > 1 else 0
     anchor = "last"
     if not transform.endswith("difference"):
-        anchor = choose_anchor(logged[:fit_part], season, horizon, seasons, window + 1)
+        recent = logged[max(0, fit_part - ANCHOR_POINTS) : fit_part]
+        anchor = choose_anchor(recent, season, horizon, seasons, window + 1)
     return Plan(season, horizon, window, transform, anchor, max(seasons, 1), validation)
 
 
@@ -340,6 +348,12 @@ class RNNForecaster(Forecaster):
         self.validation_scores_ = {}
 
     def _fit_network(self, data: SeriesData, plan: Plan, context, debug: dict) -> None:
+        from core.forecast.windows import (
+            FIRST_FIT_SHARE,
+            WINDOWS_PER_EPOCH,
+            training_data,
+            window_views,
+        )
         from core.training import FitSettings, fit, set_seed
 
         config = self.config
@@ -351,18 +365,29 @@ class RNNForecaster(Forecaster):
                                 plan.transform.endswith("difference"), plan.seasons)
         encoder.fit(values[:fit_part])
         length = encoder.context_length
-        contexts, futures = masked_windows(values[:fit_part], length, steps)
+        contexts, futures = window_views(values[:fit_part], length, steps)
         if len(contexts) < MIN_WINDOWS:
             # A long seasonal context can leave too few windows: fall back to the last value.
             encoder = WindowEncoder(plan.window, steps, 1, "last", encoder.differenced, 1)
             encoder.fit(values[:fit_part])
             length = encoder.context_length
-            contexts, futures = masked_windows(values[:fit_part], length, steps)
+            contexts, futures = window_views(values[:fit_part], length, steps)
             plan = dataclasses.replace(plan, anchor="last", seasons=1)
             self.plan_ = plan
         self._fit_covariates(data, fit_part, plan.window, steps)
-        inputs = self._network_inputs(encoder, contexts, np.arange(length, fit_part))
-        targets = encoder.targets(contexts, futures)
+        windows = {"contexts": contexts, "futures": futures, "origins": np.arange(length, fit_part)}
+
+        def encode(rows):
+            """Network inputs and targets of the windows at `rows` (views until here)."""
+            contexts, futures = windows["contexts"][rows], windows["futures"][rows]
+            return (self._network_inputs(encoder, contexts, windows["origins"][rows]),
+                    np.tile(encoder.targets(contexts, futures), (1, config.ensemble)))
+
+        # A long series streams WINDOWS_PER_EPOCH windows an epoch and trains within the
+        # budget (a share for this fit, the rest for the refit); a short one trains as it
+        # always has, on every window each epoch (its cost is bounded by the epochs).
+        streamed = len(contexts) > WINDOWS_PER_EPOCH
+        inputs, targets = training_data(len(contexts), encode, config.batch_size, config.seed)
         self.training_windows_ = len(contexts)
         validation_contexts, validation_futures = masked_windows(
             values, length, steps, first_origin=fit_part)
@@ -370,8 +395,9 @@ class RNNForecaster(Forecaster):
                                            np.arange(fit_part, values.size)),
                       np.tile(encoder.targets(validation_contexts, validation_futures),
                               (1, config.ensemble)))
-        settings = FitSettings(epochs=config.epochs, batch_size=config.batch_size,
-                               patience=config.patience)
+        settings = FitSettings(
+            epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
+            budget_seconds=config.budget_seconds * FIRST_FIT_SHARE if streamed else None)
         context.say(f"Training {self.label}...")
         set_seed(config.seed)
         covariate_encoder = self.covariate_encoder_
@@ -381,8 +407,8 @@ class RNNForecaster(Forecaster):
         initial = model.get_weights()
         anchor_loss = float(np.nanmean(np.abs(validation[1])))
         extra = [_nan_injector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None
-        outcome = fit(model, inputs, np.tile(targets, (1, config.ensemble)), validation,
-                      settings, context, extra_callbacks=extra)
+        outcome = fit(model, inputs, targets, validation, settings, context, extra_callbacks=extra)
+        self.training_seconds_ = outcome.seconds
         if not outcome.history:
             raise JobStopped("Stopped before the first epoch finished; nothing was trained.")
         self.history_ = outcome.history
@@ -410,14 +436,17 @@ class RNNForecaster(Forecaster):
                 if variable is not learning_rate:
                     variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
             encoder.fit(values)
-            all_contexts, all_futures = masked_windows(values, length, steps)
-            fit(model, self._network_inputs(encoder, all_contexts,
-                                            np.arange(length, values.size)),
-                np.tile(encoder.targets(all_contexts, all_futures), (1, config.ensemble)),
-                None, dataclasses.replace(settings, epochs=self.best_epoch_, patience=0),
-                _Quiet(context))
+            contexts, futures = window_views(values, length, steps)
+            windows.update(contexts=contexts, futures=futures,
+                           origins=np.arange(length, values.size))
+            inputs, targets = training_data(len(contexts), encode, config.batch_size, config.seed)
+            left = max(config.budget_seconds - outcome.seconds, 1.0) if streamed else None
+            refit = fit(model, inputs, targets, None,
+                        dataclasses.replace(settings, epochs=self.best_epoch_, patience=0,
+                                            budget_seconds=left), _Quiet(context))
+            self.training_seconds_ += refit.seconds
         for member in self.classical_:
-            member.fit(data)
+            member.fit(recent_part(data))
 
     def _fit_covariates(self, data: SeriesData, fit_part: int, window: int, steps: int) -> None:
         """Scale the covariates on the fit part and lay them out over the series."""
@@ -503,11 +532,13 @@ class RNNForecaster(Forecaster):
         count = network_paths.shape[1]
         truth = np.full_like(network_paths, np.nan)
         classical_paths = np.full_like(network_paths, np.nan)
-        members = [type(m)(data.season).fit(data.head(fit_part)) for m in self.classical_]
+        members = [type(m)(data.season).fit(recent_part(data.head(fit_part)))
+                   for m in self.classical_]
         for row, origin in enumerate(range(fit_part, values.size)):
             ahead = min(count, values.size - origin)
             truth[row, :ahead] = values[origin : origin + ahead]
-            mean = np.mean([m.forward(data.values[:origin], ahead) for m in members], axis=0)
+            recent = data.values[max(0, origin - CLASSICAL_POINTS) : origin]
+            mean = np.mean([m.forward(recent, ahead) for m in members], axis=0)
             classical_paths[row, :ahead] = self._forward(mean)
         network = self.transform_.inverse(network_paths)
         members = len(self.classical_)
@@ -586,7 +617,7 @@ class RNNForecaster(Forecaster):
                             matrices)[0])
         if self.choice_ in ("classical", "hybrid"):
             members = self.classical_ if series is None else [
-                type(m)(data.season).fit(data) for m in self.classical_]
+                type(m)(data.season).fit(recent_part(data)) for m in self.classical_]
             parts["classical"] = np.mean([m.predict(horizon).mean for m in members], axis=0)
         return parts
 
@@ -728,7 +759,7 @@ class RNNForecaster(Forecaster):
             self.model_.set_weights(weights)
         if self.choice_ in ("classical", "hybrid"):
             for member in self.classical_:
-                member.fit(self.data_)
+                member.fit(recent_part(self.data_))
         return self
 
     def describe(self) -> str:
@@ -759,6 +790,14 @@ class RNNForecaster(Forecaster):
                and self.covariate_encoder_ is None else "it did better there")
         return (f"The mean of {self.label}, {CLASSICAL_WORDS}, because {why} ({block}: "
                 f"scaled error {hybrid:.2f} for the mix, {network:.2f} for the network alone).")
+
+
+def recent_part(data: SeriesData, points: int = CLASSICAL_POINTS) -> SeriesData:
+    """The last `points` points of `data` (all of it when shorter): what the classical members
+    of the mix are fitted on, so that a long series costs them no more than a few thousand."""
+    if len(data) <= points:
+        return data
+    return dataclasses.replace(data, values=data.values[-points:], time=data.time[-points:])
 
 
 def _widths(residuals: np.ndarray, length: int) -> dict[float, np.ndarray]:

@@ -1,0 +1,140 @@
+"""Training windows of a series at a bounded cost: views instead of copies, a fixed number per
+epoch, and the time a fit will take.
+
+A series of n points holds about n training windows. Stacking copies of them costs
+n * (context + steps) numbers, and sweeping all of them each epoch makes an epoch's time grow
+with n. Here:
+
+- `window_views` gives every window as a read-only view of the series (numpy's
+  `sliding_window_view`): the only copy is the series padded with `steps` NaNs at its end.
+  A series may carry several channels (an array of shape (time, channels)); the windows then
+  have shape (windows, context, channels).
+- `training_data` hands Keras the windows of a short series as arrays, exactly as before
+  (every window every epoch, shuffled by Keras), and those of a long one as a `PyDataset` that
+  encodes WINDOWS_PER_EPOCH windows per epoch, batch by batch, drawn by
+  `core.sampling.sample_positions` (every window reached in turn, reproducible with the seed),
+  as global forecasting models train.
+- `estimate_seconds` says before training about how long a default forecast takes; the fit
+  itself stops when its `budget_seconds` are spent (`core.training.time_budget_callback`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from core.sampling import sample_positions
+
+# An epoch of a long series trains on this many windows (64 batches of 32). Below it, every
+# window is seen every epoch (the short series of bench/accuracy.py train exactly as before).
+WINDOWS_PER_EPOCH = 2048
+# The first (validated) fit may spend this share of the budget; the refit on all the data runs
+# at most as many epochs as were validated, so it takes about as long at most.
+FIRST_FIT_SHARE = 0.5
+
+Encode = Callable[[np.ndarray | slice], tuple]
+
+
+def window_views(values: np.ndarray, context_length: int, steps: int,
+                 first_origin: int | None = None, last_origin: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Contexts and targets at every origin from `first_origin` to `last_origin` (inclusive), as
+    views: the `context_length` values before each origin, and the `steps` values from it, NaN
+    past the end of the series.
+
+    `window_views(np.arange(6.), 3, 2)` gives contexts [0,1,2], [1,2,3], [2,3,4] and targets
+    [3,4], [4,5], [5,nan]. For values of shape (time, channels) the contexts have shape
+    (windows, context_length, channels) and the targets (windows, steps, channels).
+    """
+    values = np.asarray(values, dtype="float64")
+    first = context_length if first_origin is None else int(first_origin)
+    last = values.shape[0] - 1 if last_origin is None else int(last_origin)
+    if first < context_length:
+        raise ValueError(f"first_origin must be at least the context length {context_length}; "
+                         f"received {first}.")
+    count = max(last - first + 1, 0)
+    tail = np.full((steps, *values.shape[1:]), np.nan)
+    padded = np.concatenate([values, tail])
+    contexts = _sliding(values, context_length)[first - context_length :][:count]
+    targets = _sliding(padded, steps)[first:][:count]
+    return contexts, targets
+
+
+def _sliding(values: np.ndarray, width: int) -> np.ndarray:
+    """Windows of `width` consecutive rows (time first, channels last), as a read-only view."""
+    if values.shape[0] < width:
+        return np.empty((0, width, *values.shape[1:]))
+    view = np.lib.stride_tricks.sliding_window_view(values, width, axis=0)
+    return np.moveaxis(view, -1, 1) if values.ndim > 1 else view
+
+
+def training_data(count: int, encode: Encode, batch_size: int, seed: int,
+                  per_epoch: int = WINDOWS_PER_EPOCH):
+    """`(x, y)` for `core.training.fit` from `count` windows: with at most `per_epoch`, the
+    encoded arrays of all of them (`encode(slice(None))`: every window every epoch, shuffled by
+    Keras); beyond, `(WindowBatches, None)` streaming `per_epoch` windows an epoch.
+    `encode(rows)` turns the windows at `rows` (an index array or a slice) into network inputs
+    and targets, so the caller decides what a window carries (channels, covariates)."""
+    if count <= per_epoch:
+        return encode(slice(None))
+    return window_batches(count, encode, batch_size, seed, per_epoch), None
+
+
+def window_batches(count: int, encode: Encode, batch_size: int, seed: int,
+                   per_epoch: int = WINDOWS_PER_EPOCH):
+    """A Keras `PyDataset` of `per_epoch` of `count` windows an epoch, drawn by
+    `core.sampling.sample_positions` and encoded one batch at a time; `.drawn` lists the
+    positions each epoch drew (in the order trained)."""
+    import keras
+
+    per_epoch = min(int(per_epoch), int(count))
+
+    class WindowBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            self.order = sample_positions(count, per_epoch, 0, seed)
+            self.drawn = [self.order]
+
+        def __len__(self) -> int:
+            return -(-per_epoch // batch_size)
+
+        def __getitem__(self, index: int):
+            return encode(self.order[index * batch_size : (index + 1) * batch_size])
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self.order = sample_positions(count, per_epoch, self.epoch, seed)
+            self.drawn.append(self.order)
+
+    return WindowBatches()
+
+
+# Measured with bench/scale.py on the shared 2-core machine (other people's work beside it),
+# the default GRU of 32 units: fixed costs, and the cost of one window through one network.
+# They only size the estimate shown before training; the budget is what bounds training.
+START_SECONDS = 8.0  # TensorFlow's import, building the network, the first epoch's tracing
+SECONDS_PER_WINDOW = 4e-4  # one training window (window 48, 32 units), validation included
+TYPICAL_EPOCHS = 30  # where early stopping usually ends (patience 10)
+CLASSICAL_SECONDS_PER_POINT = 2e-3  # AutoETS, AutoTheta and AutoARIMA on the recent points
+
+
+def estimate_seconds(points: int, config, classical_points: int | None = None) -> float:
+    """About how long a forecast of a series of `points` training points takes, in seconds:
+    the network's two fits (at most `config.budget_seconds`) plus fixed costs and the classical
+    members of the mix (fitted on at most `classical_points` recent points).
+
+    Shown before training ("about 40 s"); the job tells the time left as it trains.
+    """
+    from core.forecast.rnn import CLASSICAL_POINTS
+
+    points = max(int(points), 0)
+    windows = min(points, WINDOWS_PER_EPOCH)
+    per_window = (SECONDS_PER_WINDOW * config.ensemble * config.num_layers
+                  * max(config.units, 16) / 32 * (config.window or 48) / 48)
+    epochs = min(config.epochs, TYPICAL_EPOCHS)
+    refit = 2 if config.refit else 1
+    training = min(config.budget_seconds, refit * epochs * windows * per_window)
+    recent = min(points, classical_points or CLASSICAL_POINTS)
+    return START_SECONDS + training + recent * CLASSICAL_SECONDS_PER_POINT
