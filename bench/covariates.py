@@ -75,15 +75,18 @@ def melbourne_csv() -> str:
     return "\n".join([lines[0], *lines[-730:]]) + "\n"
 
 
-def cases(count: int):
+CASES = ("temperature", "footfall", "melbourne")
+
+
+def cases(count: int, chosen=CASES):
     """(case, name, csv text, target, known, past, calendar)."""
-    for seed in range(count):
+    for seed in range(count if "temperature" in chosen else 0):
         yield ("temperature", f"demand {seed + 1}", demand_csv(400, 14, seed), "demand",
                ("temperature",), (), False)
-    for seed in range(count):
+    for seed in range(count if "footfall" in chosen else 0):
         yield ("footfall", f"sales {seed + 1}", footfall_csv(400, seed), "sales", (),
                ("footfall",), False)
-    if (SHARED / "daily-min-temperatures.csv").exists():
+    if "melbourne" in chosen and (SHARED / "daily-min-temperatures.csv").exists():
         yield ("melbourne", "Melbourne min. temp.", melbourne_csv(), None, (), (), True)
 
 
@@ -138,6 +141,7 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=3, help="made series per case")
     parser.add_argument("--epochs", type=int, default=150, help="most epochs (default 150)")
     parser.add_argument("--holdout", type=int, default=14)
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     args = parser.parse_args()
     import os
 
@@ -148,7 +152,7 @@ def main() -> None:
           "default mix, no cov | AutoETS | s with | s without |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = []
-    for case, name, text, target, known, past, calendar in cases(args.series):
+    for case, name, text, target, known, past, calendar in cases(args.series, args.cases):
         row = measure(text, target, known, past, calendar, args.holdout, args.epochs)
         rows.append((case, row))
         values = " | ".join(f"{row[c]:.2f}" for c in columns[:3])

@@ -138,13 +138,16 @@ def test_encoder_scales_on_the_fit_part_and_cuts_windows():
     window = WindowEncoder(window=2, steps=2, season=1, anchor="last", differenced=False)
     channels, future = encoder.inputs(known, past, np.array([4]), window)
     std = np.std(np.arange(5.0))
-    # Window rows 2 and 3: price then footfall, each scaled by its own mean and spread.
-    np.testing.assert_allclose(channels[0], [[0, 0], [1 / std, 1 / std]], rtol=1e-6)
+    # Window rows 2 and 3: price then footfall, each scaled by its own mean and spread, then
+    # both relative to their value in row 3.
+    np.testing.assert_allclose(channels[0], [[0, 0, -1 / std, -1 / std],
+                                             [1 / std, 1 / std, 0, 0]], rtol=1e-6, atol=1e-7)
     # Forecast rows 4 and 5: the price, then the price minus its last value (the anchor).
     np.testing.assert_allclose(future[0], [[2 / std, 1 / std], [3 / std, 2 / std]], rtol=1e-6)
     # Recursive steps past the origin (4): the past covariate holds its last known value (row 3).
     channels, _ = encoder.inputs(known, past, np.array([6]), window, known_until=np.array([4]))
     np.testing.assert_allclose(channels[0, :, 1], [1 / std, 1 / std], rtol=1e-6)
+    np.testing.assert_allclose(channels[0, :, 3], [0, 0], atol=1e-7)
 
 
 # ----------------------------------------------------------------------------- command line

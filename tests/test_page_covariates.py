@@ -68,9 +68,9 @@ def test_a_future_row_without_the_covariate_shows_what_to_do():
 
 @pytest.mark.slow
 def test_training_with_a_covariate_says_whether_it_helped():
-    at = with_file(demand_csv(points=100, future=7))
+    at = with_file(demand_csv(points=60, future=7))
     at.multiselect(key="fc_known_pick").set_value(["temperature"]).run()
-    at.number_input(key="fc_epochs").set_value(2).run()
+    at.number_input(key="fc_epochs").set_value(1).run()
     at.button(key="train").click().run()
     run_until_finished(at)
     assert not at.exception

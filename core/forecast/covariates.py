@@ -352,7 +352,8 @@ class CovariateEncoder:
     """Scales covariates and cuts them into each window's extra inputs.
 
     `inputs(...)` gives, for each forecast origin, the covariates over the `window` steps
-    before it (known, calendar and past: extra channels beside the series' own), and the known
+    before it (known, calendar and past: extra channels beside the series' own; the user's
+    columns also relative to their last value in the window), and the known
     ones and the calendar over the `steps` it forecasts. Each known column comes twice over the
     forecast: as it is (scaled), and minus the anchor forecast of its own recent values, the
     way the series' targets are taken relative to their anchor; a linear effect of a covariate
@@ -371,7 +372,7 @@ class CovariateEncoder:
 
     @property
     def channel_width(self) -> int:
-        return len(self.known) + 2 * len(self.calendar) + len(self.past)
+        return 2 * len(self.known) + 2 * len(self.calendar) + 2 * len(self.past)
 
     def fit(self, covariates: Covariates, fit_part: int) -> CovariateEncoder:
         """Learn each column's mean and standard deviation on its first `fit_part` rows."""
@@ -422,6 +423,11 @@ class CovariateEncoder:
             parts.append(_take(known, before))
         if past.shape[1]:
             parts.append(_take(past, np.minimum(before, until[:, None] - 1)))
+        # Each user column also relative to its value at the window's end, as the series' own
+        # input is: an effect of a covariate's change is then linear in these channels.
+        columns = [part[:, :, : len(self.known)] for part in parts[:1] if self.known]
+        columns += parts[1:] if self.past else []
+        parts += [column - column[:, -1:, :] for column in columns]
         channels = np.concatenate(parts, axis=2) if parts else np.empty((len(origins), window, 0))
         future = _take(known, after) if known.shape[1] else np.empty((len(origins), steps, 0))
         if self.known:
