@@ -13,7 +13,7 @@ from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
 from core.forecasting import SAVED_TASK, TASK, resolve_with_covariates, saved_model_covariates
-from ui import controls, forecast_view, links, loaders
+from ui import backtest_view, controls, forecast_view, links, loaders, tuning_view
 from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
 from ui.model_files import model_upload
 from ui.series_controls import series_choice
@@ -243,6 +243,7 @@ def main() -> None:
         st.caption("The model settings appear once the data is ready.")
     else:
         saved_model_step(series, busy)
+        tuning_view.tuning_step(series, config, busy)
 
     params = links.publish_link("fc", config or controls.current_config(),
                                 controls.link_values(), controls.LINK_FIELDS,
@@ -255,6 +256,7 @@ def main() -> None:
 
     st.header("4. Results", anchor="results")
     results_step(config)
+    backtest_view.backtest_step(series, config, busy)
     job_manager()  # start the workers (they load TensorFlow) before the first Train click
 
 
