@@ -39,6 +39,7 @@ _TOKEN_KEY = "_session_token"
 _PUBLISHED_KEY = "_session_token_published"
 _NOTICE_KEY = "_job_notice"
 _RECOVERED_KEY = "_jobs_recovered"
+_FIGURES_KEY = "_job_figures"
 # The browser sessions (tabs, reloads) seen with each token, for the reaper.
 _SESSIONS_OF_TOKEN: dict[str, set[str]] = {}
 ACTIVITIES = {  # what a job's group is called in "you already have ... running"
@@ -377,11 +378,24 @@ def _draw_panel(job: Job, draw: Figure, steps: str = "Epoch") -> JobSnapshot | N
         )
     if snapshot.logs:
         st.plotly_chart(
-            draw(snapshot.logs),
+            _figure(job.id, snapshot.logs, draw),
             key=f"loss-{job.id}-{snapshot.epoch}-{snapshot.state.value}",
             width="stretch",
         )
     return snapshot
+
+
+def _figure(job_id: str, logs: tuple[dict, ...], draw: Figure) -> go.Figure:
+    """The learning curve, built again only when an epoch was added: the panel redraws every
+    second, and building a Plotly figure costs tens of milliseconds of the server's CPU per
+    session (more than the rest of the panel), which a class of thirty pays thirty times."""
+    cache = st.session_state.setdefault(_FIGURES_KEY, {})
+    cached = cache.get(job_id)
+    if cached is None or cached[0] != len(logs):
+        if job_id not in cache and len(cache) >= 4:  # a page shows one or two panels
+            cache.pop(next(iter(cache)))
+        cached = cache[job_id] = (len(logs), draw(logs))
+    return cached[1]
 
 
 def _no_workers(manager: JobManager) -> bool:
