@@ -150,6 +150,24 @@ def test_encoder_scales_on_the_fit_part_and_cuts_windows():
     np.testing.assert_allclose(channels[0, :, 3], [0, 0], atol=1e-7)
 
 
+@pytest.mark.parametrize(("known", "past", "calendar", "width"), [
+    ((), ("footfall",), (), 2), (("price",), (), (), 2), ((), (), ("day_of_week",), 2),
+    (("price",), ("footfall",), ("day_of_week",), 6),
+])
+def test_channels_match_the_width_the_network_is_built_for(known, past, calendar, width):
+    from core.forecast.covariates import Covariates
+
+    values = pd.DataFrame({"price": np.arange(20.0), "footfall": np.arange(20.0) ** 2})
+    time = pd.date_range("2024-01-01", periods=20, freq="D")
+    covariates = Covariates(values[[*known, *past]], time, 20, known, past, bool(calendar))
+    encoder = CovariateEncoder(known, past, calendar).fit(covariates, fit_part=15)
+    matrices = encoder.matrices(covariates, time, "D", 22)
+    window = WindowEncoder(window=4, steps=2, season=1, anchor="last", differenced=False)
+    channels, future = encoder.inputs(*matrices, np.array([10, 12]), window)
+    assert channels.shape == (2, 4, encoder.channel_width) and encoder.channel_width == width
+    assert future.shape == (2, 2, encoder.future_width)
+
+
 # ----------------------------------------------------------------------------- command line
 
 

@@ -418,15 +418,16 @@ class CovariateEncoder:
         until = origins if known_until is None else np.asarray(known_until, dtype="int64")
         before = origins[:, None] + np.arange(-window, 0)[None, :]
         after = origins[:, None] + np.arange(steps)[None, :]
-        parts = []
+        parts, columns = [], []
         if known.shape[1]:
             parts.append(_take(known, before))
+            if self.known:
+                columns.append(parts[-1][:, :, : len(self.known)])
         if past.shape[1]:
             parts.append(_take(past, np.minimum(before, until[:, None] - 1)))
+            columns.append(parts[-1])
         # Each user column also relative to its value at the window's end, as the series' own
         # input is: an effect of a covariate's change is then linear in these channels.
-        columns = [part[:, :, : len(self.known)] for part in parts[:1] if self.known]
-        columns += parts[1:] if self.past else []
         parts += [column - column[:, -1:, :] for column in columns]
         channels = np.concatenate(parts, axis=2) if parts else np.empty((len(origins), window, 0))
         future = _take(known, after) if known.shape[1] else np.empty((len(origins), steps, 0))
