@@ -13,6 +13,7 @@ from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
 from core.forecasting import SAVED_TASK, TASK, resolve_with_covariates, saved_model_covariates
+from core.modelfile import ModelFileError
 from ui import backtest_view, controls, forecast_view, links, loaders, tuning_view
 from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
 from ui.model_files import model_upload
@@ -141,6 +142,9 @@ def saved_model_payload(model: bytes, series: Series) -> dict | None:
     from the data shown (None, with a message, when they cannot be read)."""
     try:
         used = saved_model_covariates(model)
+    except ModelFileError:
+        return {"model": model, "series": series}  # the job refuses it and says why, in the panel
+    try:
         if not (used["known"] or used["past"] or used["calendar"]):
             return {"model": model, "series": series}
         data, options, choice, name = st.session_state[SOURCE_DATA_KEY]
