@@ -181,3 +181,24 @@ def AppTest_with_token(token: str, path: str = PAGE):  # noqa: N802 - reads as w
     at.query_params[jobs.SESSION_PARAM] = token
     at.run()
     return at
+
+
+def test_every_job_group_has_a_name_for_the_one_job_notice():
+    """ "You are already training X": every key a page starts a job under names its activity."""
+    import re
+    from pathlib import Path
+
+    from ui.jobs import ACTIVITIES, _group
+
+    root = Path(__file__).resolve().parents[1]
+    keys = set()
+    for path in [*root.glob("pages/*.py"), *root.glob("ui/*.py")]:
+        source = path.read_text()
+        constants = dict(re.findall(r'^(\w+_KEY) = "([^"]+)"', source, re.M))
+        for first, second, one, two in re.findall(
+                r'^(\w+_KEY), (\w+_KEY) = "([^"]+)", "([^"]+)"', source, re.M):
+            constants.update({first: one, second: two})
+        for name in re.findall(r"start_job\((\w+_KEY)", source):
+            keys.add(constants[name])
+    assert len(keys) >= 9, keys
+    assert {key for key in keys if _group(key) not in ACTIVITIES} == set()

@@ -45,7 +45,9 @@ _SESSIONS_OF_TOKEN: dict[str, set[str]] = {}
 ACTIVITIES = {  # what a job's group is called in "you already have ... running"
     "forecast": "a forecast", "nextword": "a next-word model", "compare": "a comparison",
     "inside": "a cell on Inside the cell", "memory": "the memory test on Inside the cell",
-    "seed": "an example on the home page",
+    "seed": "an example on the home page", "forecast_all": "a forecast of every series",
+    "forecast_saved": "a forecast with a saved model", "backtest": "a backtest",
+    "tuning": "a settings search",
 }
 
 
