@@ -1,6 +1,7 @@
 """Home: what RNN Lab is, where to go, and one-click starts on the bundled samples.
 
-No modelling code here, and no TensorFlow import: the page must open fast. Training happens in
+No modelling code here, and no heavy import (TensorFlow, pandas, Plotly's figures, the forecast
+page's controls): the page must open fast (tests/test_home_imports.py). Training happens in
 worker processes started by ui.jobs.
 """
 
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import controls
 from ui.jobs import job_manager
 from ui.loaders import SAMPLES
 from ui.seed_examples import show_seed_examples
@@ -37,7 +37,7 @@ QUICK_STARTS = {
 }
 
 def main() -> None:
-    init(controls.defaults())
+    init()  # the forecast page sets its own controls' defaults (ui.controls.defaults)
 
     st.title("RNN Lab")
     st.markdown(
@@ -63,6 +63,8 @@ def main() -> None:
                 width="stretch",
                 help=sample.about,
             ):
+                from ui import controls  # the forecast page's controls (and pandas), on click
+
                 controls.quick_start(name)
                 st.switch_page(FORECAST_PAGE)
             st.caption(sample.about)

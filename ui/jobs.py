@@ -21,15 +21,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.jobs import Job, JobManager, JobSnapshot, JobState, QueueFull, QueueUnavailable
 from core.training import seconds_left
 from ui import links
 from ui.state import session_id
+
+if TYPE_CHECKING:  # plotly.graph_objects loads with the first learning curve, not the home page
+    import plotly.graph_objects as go
 
 _REAP_EVERY_SECONDS = 30.0
 _REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this long (local)
@@ -269,7 +271,7 @@ def finished_run(
     return job, run
 
 
-Figure = Callable[[tuple[dict, ...]], go.Figure]
+Figure = Callable[[tuple[dict, ...]], "go.Figure"]
 
 
 def training_panel(
@@ -413,6 +415,8 @@ def loss_figure(
     labels: dict[str, str] | None = None,
 ) -> go.Figure:
     """Loss curves by epoch (training solid, validation dashed)."""
+    import plotly.graph_objects as go
+
     labels = {"loss": "training loss", "val_loss": "validation loss", **(labels or {})}
     figure = go.Figure()
     epochs = [log["epoch"] for log in logs]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from core.config import Config
-from core.links import Choice, Link, ignored_message, link_params, parse_link
+if TYPE_CHECKING:  # core.links and core.config (numpy) load with the first page that has a link
+    from core.config import Config
+    from core.links import Choice, Link
 
 SESSION_PARAM = "session"  # ui.jobs' token: who owns the jobs, not a setting
 
@@ -42,6 +43,8 @@ def follow_link(
         params = _settings_in_address()
         lesson = {"hide": (), "lock": (), "locked": {}, "message": ""}
         if params:  # no link: keep what the session holds (a quick start from the home page)
+            from core.links import ignored_message, parse_link
+
             link = parse_link(params, config_class, fields)
             state = to_state(link)
             st.session_state.update(state)
@@ -74,6 +77,8 @@ def publish_link(
     lesson = st.session_state.get(_LESSON.format(page=page)) or {"hide": (), "lock": ()}
     if config is None:
         return _settings_in_address()
+    from core.links import link_params
+
     params = link_params(config, values, fields, defaults, hide=lesson["hide"],
                          lock=lesson["lock"])
     # The session's job token (ui.jobs) stays in the address, but never in a link to copy.

@@ -11,20 +11,15 @@ import dataclasses
 import hashlib
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from core.data import (
-    Panel,
-    Series,
-    Table,
-    find_id_columns,
-    read_file,
-    series_labels,
-    sheet_names,
-    to_panel,
-    to_series,
-)
+if TYPE_CHECKING:
+    from core.data import Panel, Series, Table
+
+# core.data (pandas) is imported by the loaders that need it, not here: the home page imports
+# SAMPLES from this module, and pandas would add a quarter of a second to its first run.
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 MAX_UPLOAD_BYTES = 20_000_000  # same as server.maxUploadSize in .streamlit/config.toml
@@ -108,6 +103,8 @@ def fingerprint(data: bytes) -> str:
 def load_table(data: bytes, options: ReadOptions, name: str = "") -> Table:
     """`core.data.read_file` on the file's bytes (a CSV or a workbook's sheet), cached by
     content and options; `name` (the uploaded file's) is used in messages."""
+    from core.data import read_file
+
     source = io.BytesIO(data)
     source.name = name
     return read_file(
@@ -123,6 +120,8 @@ def load_table(data: bytes, options: ReadOptions, name: str = "") -> Table:
 @st.cache_data(show_spinner=False, max_entries=32)
 def workbook_sheets(data: bytes) -> list[str]:
     """The sheet names of a workbook's bytes ([] for a CSV), cached."""
+    from core.data import sheet_names
+
     return sheet_names(data)
 
 
@@ -145,6 +144,8 @@ def load_with_covariates(data: bytes, options: ReadOptions, choice: SeriesOption
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_series(data: bytes, options: ReadOptions, choice: SeriesOptions, name: str = "") -> Series:
     """The clean series of a file (read, then `core.data.to_series`), cached."""
+    from core.data import to_series
+
     table = load_table(data, options, name)
     return to_series(
         table, target=choice.target, date_col=choice.date_col, missing=choice.missing,
@@ -155,6 +156,8 @@ def load_series(data: bytes, options: ReadOptions, choice: SeriesOptions, name: 
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_panel(data: bytes, options: ReadOptions, choice: SeriesOptions, name: str = "") -> Panel:
     """Every series of a file with several (a long or wide table), cached (`core.data.to_panel`)."""
+    from core.data import to_panel
+
     table = load_table(data, options, name)
     return to_panel(
         table, target=choice.target, date_col=choice.date_col, id_cols=choice.id_cols,
@@ -165,6 +168,8 @@ def load_panel(data: bytes, options: ReadOptions, choice: SeriesOptions, name: s
 @st.cache_data(show_spinner=False, max_entries=32)
 def find_series(data: bytes, options: ReadOptions, name: str = "") -> tuple[list[str], list[str]]:
     """The id columns of a long table and its series' ids, in file order (([], []) for one)."""
+    from core.data import find_id_columns, series_labels
+
     table = load_table(data, options, name)
     ids = find_id_columns(table)
     return ids, series_labels(table, ids) if ids else []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from core.seed_examples import LOVE_TASK, SUM_INPUTS, SUM_QUESTION, SUM_TASK
@@ -54,6 +53,8 @@ def _sum_example() -> None:
     _panel(SUM_KEY, "training loss (squared error)")
     job = current_job(SUM_KEY)
     if job is not None and job.result is not None:
+        import pandas as pd  # only with a result: the home page's first run stays without it
+
         result = job.result
         st.metric(
             f"Its answer after {SUM_QUESTION}",
@@ -89,6 +90,8 @@ def _love_example() -> None:
     _panel(LOVE_KEY, "training loss (cross-entropy)")
     job = current_job(LOVE_KEY)
     if job is not None and job.result is not None:
+        import pandas as pd
+
         suggestions = job.result["suggestions"]
         if "i love" in suggestions:
             words = suggestions["i love"]
