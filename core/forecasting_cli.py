@@ -225,9 +225,18 @@ def config_from_args(args: argparse.Namespace) -> ForecastConfig:
     return ForecastConfig(**fields)
 
 
-def _load_series(args: argparse.Namespace, missing: str):
-    """The series the data options describe."""
-    from core.data import load_series, read_file, series_labels
+def load_series_and_covariates(args: argparse.Namespace, config: ForecastConfig):
+    """(series, covariates the settings name or None): what forecast, backtest and tune read."""
+    if config.covariates or config.past_covariates or config.calendar:
+        _refuse_many_series(args)
+        return _load_with_covariates(args, config.missing, config.covariates,
+                                     config.past_covariates, config.calendar)
+    return _load_series(args, config.missing), None
+
+
+def _refuse_many_series(args: argparse.Namespace) -> None:
+    """A long table without --series: say which series there are (one is forecast at a time)."""
+    from core.data import read_file, series_labels
     from core.errors import InputError
 
     ids = id_columns(args)
@@ -241,6 +250,13 @@ def _load_series(args: argparse.Namespace, missing: str):
             f"this command forecasts one at a time: choose it with --series, for example "
             f"--series {labels[0] if labels else 'ID'}."
         )
+
+
+def _load_series(args: argparse.Namespace, missing: str):
+    """The series the data options describe."""
+    from core.data import load_series
+
+    _refuse_many_series(args)
     series = load_series(
         args.data, target=args.target, date_col=args.date_col, sep=args.sep,
         decimal=args.decimal, encoding=args.encoding, missing=missing,
@@ -300,12 +316,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         from core.forecasting_many import run_all_series_command
 
         return run_all_series_command(args, config)  # every series, one global network
-    covariates = None
-    if config.covariates or config.past_covariates or config.calendar:
-        series, covariates = _load_with_covariates(
-            args, config.missing, config.covariates, config.past_covariates, config.calendar)
-    else:
-        series = _load_series(args, config.missing)
+    series, covariates = load_series_and_covariates(args, config)
     out = _output_folder(args.out)
     result = run_forecast(series, config, JobContext(out), covariates=covariates)
 
@@ -460,6 +471,7 @@ def add_backtest_command(subparsers) -> None:
     )
     _add_data_options(parser)
     _add_model_options(parser)
+    _add_covariate_options(parser)
     parser.add_argument(
         "--folds", type=int, default=3, metavar="K",
         help="forecast origins, HORIZON points apart (default: %(default)s)",
@@ -473,9 +485,10 @@ def add_backtest_command(subparsers) -> None:
 MAX_FOLDS = 20  # core.forecast.backtest.MAX_FOLDS, kept here for the option's check
 
 
-def backtest_report(series, config: ForecastConfig, folds: int) -> dict:
+def backtest_report(series, config: ForecastConfig, folds: int, covariates=None) -> dict:
     """Rolling-origin scores of the network and the baselines, as plain JSON-ready values
-    (`core.forecast.backtest.run_backtest`'s report: what backtest.json holds).
+    (`core.forecast.backtest.run_backtest`'s report: what backtest.json holds); the network
+    reads `covariates` when the settings name them.
 
     Raises:
         InputError: too few or too many folds for the series.
@@ -485,14 +498,16 @@ def backtest_report(series, config: ForecastConfig, folds: int) -> dict:
 
     if not 1 <= folds <= MAX_FOLDS:
         raise InputError(f"--folds must be 1 to {MAX_FOLDS}; received {folds}.")
-    return run_backtest(series, config, folds).report
+    return run_backtest(series, config, folds, covariates=covariates).report
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    series = _load_series(args, config.missing)
-    report = backtest_report(series, config, args.folds)
+    series, covariates = load_series_and_covariates(args, config)
+    report = backtest_report(series, config, args.folds, covariates)
     report["data"] = _data_info(args, series)
+    if covariates is not None:
+        report["data"]["notes"] += list(covariates.notes)
     out = _output_folder(args.out)
     (out / "backtest.json").write_text(json.dumps(report, indent=2))
     print(f"{len(report['folds'])} folds of {report['horizon']} steps on '{series.name}' "
@@ -501,6 +516,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         label = report["model"] if name == "model" else name
         mase = scores.get("mase")
         print(f"  {label:<15} {'n/a' if mase is None else format(mase, '.3f')}")
+    if report.get("covariates"):
+        print(f"the network read {report['covariates']}")
     print(f"best: {report['best']}; results in {out / 'backtest.json'}")
     return 0
 

@@ -37,7 +37,11 @@ starting with 'error:' and exits with code 2.
 
 def add_tune_command(subparsers) -> None:
     """Register `tune` on the `python -m core` parser."""
-    from core.forecasting_cli import _add_data_options, _add_model_options
+    from core.forecasting_cli import (
+        _add_covariate_options,
+        _add_data_options,
+        _add_model_options,
+    )
 
     parser = subparsers.add_parser(
         "tune",
@@ -48,6 +52,7 @@ def add_tune_command(subparsers) -> None:
     )
     _add_data_options(parser)
     _add_model_options(parser)
+    _add_covariate_options(parser)
     search = parser.add_argument_group("search")
     search.add_argument("--trials", type=int, metavar="N",
                         help="settings to try (default: 10 when --minutes is not given)")
@@ -88,17 +93,24 @@ def settings_from_args(args: argparse.Namespace):
 
 def run_tune_command(args: argparse.Namespace) -> int:
     from core.forecast.tuning import describe_settings, tune
-    from core.forecasting_cli import _data_info, _load_series, _output_folder, config_from_args
+    from core.forecasting_cli import (
+        _data_info,
+        _output_folder,
+        config_from_args,
+        load_series_and_covariates,
+    )
     from core.settingsfile import DataRef, fingerprint, settings_json
 
     settings = settings_from_args(args)  # before reading anything: a typo fails at once
     config = config_from_args(args)
-    series = _load_series(args, config.missing)
+    series, covariates = load_series_and_covariates(args, config)
     out = _output_folder(args.out)
-    result = tune(series, config, settings)
+    result = tune(series, config, settings, covariates=covariates)
 
     report = result.to_json()
     report["data"] = _data_info(args, series)
+    if covariates is not None:
+        report["data"]["notes"] += list(covariates.notes)
     (out / "tuning.json").write_text(json.dumps(report, indent=2))
     # The file's fingerprint lets the page apply the data's own settings (the window) too.
     data = DataRef(file=Path(args.data).name, sha256=fingerprint(Path(args.data).read_bytes()),

@@ -8,6 +8,11 @@ fold's forecasts (`forecasts`), for the page's chart. `backtest_task` runs it in
 progress entry per finished fold, and Stop keeps the folds already done.
 
 One good holdout can be luck; the spread of the folds' scores says whether it was.
+
+With covariates (the settings name them and `covariates` carries their values, read with the
+series), each fold's network reads them as the holdout's does: past-only columns up to the
+fold's origin, known-in-advance columns also over the points the fold forecasts (their values
+there come from the file, as they would be known in advance). The baselines read none.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from core.config import ForecastConfig
 from core.errors import InputError, JobStopped
 from core.forecast.base import Backtest, Fold, Forecaster, SeriesData, as_series
 from core.forecast.baselines import make_baselines
+from core.forecast.covariates import Covariates, calendar_offered, split_names
 from core.forecast.rnn import RNNForecaster
-from core.forecasting import _json_safe, best_forecaster, resolve_config
+from core.forecasting import _json_safe, best_forecaster, resolve_config, uses_covariates
 from core.jobs import JobContext
 
 TASK = "core.forecast.backtest:backtest_task"
@@ -93,14 +99,47 @@ def check_folds(length: int, folds: int, horizon: int) -> None:
         )
 
 
+def covariates_for(config: ForecastConfig, covariates: Covariates | None, what: str,
+                   series: Any = None) -> Covariates | None:
+    """The covariates a backtest or a search reads: None when the settings name none; those
+    given when they hold every column the settings name (calendar features alone need no
+    columns: they are made from `series`' dates when none were given).
+
+    Raises:
+        InputError: the settings name covariates whose values were not given with the series.
+    """
+    if not uses_covariates(config):
+        return None
+    wanted = {"known in advance": split_names(config.covariates),
+              "past only": split_names(config.past_covariates)}
+    have = {"known in advance": covariates.known if covariates is not None else (),
+            "past only": covariates.past if covariates is not None else ()}
+    missing = [f"{name} ({kind})" for kind, names in wanted.items() for name in names
+               if name not in have[kind]]
+    if missing:
+        raise InputError(
+            f"The settings use the covariate(s) {', '.join(missing)}, but their values were not "
+            f"given with the series, so {what} would not score the model these settings "
+            "describe. Read the data with these covariates (on the command line: --covariates "
+            "or --past-covariates), or clear them from the settings."
+        )
+    if covariates is None and series is not None:  # calendar features only
+        data = as_series(series)
+        covariates = Covariates(pd.DataFrame(index=pd.RangeIndex(len(data))), data.time,
+                                len(data), calendar=calendar_offered(data.freq, data.time))
+    return covariates
+
+
 def fit_fold(forecaster: Forecaster, data: SeriesData, origin: int, horizon: int,
-             context: JobContext | None = None) -> Fold:
+             context: JobContext | None = None, covariates: Covariates | None = None) -> Fold:
     """One fold: a fresh copy of `forecaster` fitted on the points before `origin` only,
-    forecasting `horizon` points in one go, scored against the truth."""
+    forecasting `horizon` points in one go, scored against the truth. `covariates` (for the
+    network only) cover the whole series: the fold's fit reads them up to its origin, its
+    forecast the known-in-advance ones over the fold's points."""
     train = data.head(origin)
     fresh = forecaster.clone()
-    fitted = fresh.fit(train, context=_StopOnly(context)) if isinstance(fresh, RNNForecaster) \
-        else fresh.fit(train)
+    fitted = fresh.fit(train, context=_StopOnly(context), covariates=covariates) \
+        if isinstance(fresh, RNNForecaster) else fresh.fit(train)
     forecast = fitted.predict(horizon)
     actual = data.values[origin : origin + horizon]
     scores = metric_functions.score(actual, forecast.mean, train.values, data.season)
@@ -108,13 +147,17 @@ def fit_fold(forecaster: Forecaster, data: SeriesData, origin: int, horizon: int
 
 
 def run_backtest(series: Any, config: ForecastConfig, folds: int,
-                 context: JobContext | None = None) -> BacktestResult:
+                 context: JobContext | None = None,
+                 covariates: Covariates | None = None) -> BacktestResult:
     """Rolling-origin scores and forecasts of the network and the baselines (see the module).
+    `covariates`: the values of the covariates the settings name, read with the series.
 
     Raises:
-        InputError: too few or too many folds for the series.
+        InputError: too few or too many folds for the series; covariates named in the settings
+            but not given.
         JobStopped: Stop was pressed before the first fold finished.
     """
+    covariates = covariates_for(config, covariates, "the backtest", series)
     data = as_series(series)
     config = resolved_for_backtest(series, config)
     horizon, season = config.horizon, config.season
@@ -130,7 +173,8 @@ def run_backtest(series: Any, config: ForecastConfig, folds: int,
         if context is not None:
             context.say(f"Fold {index} of {folds}: fitting on the {origin} points before "
                         f"{_time_text(data.time[origin])}...")
-        done = {name: fit_fold(forecaster, data, origin, horizon, context)
+        done = {name: fit_fold(forecaster, data, origin, horizon, context,
+                               covariates if name == MODEL else None)
                 for name, forecaster in forecasters.items()}
         if context is not None and context.should_stop():
             stopped = True  # this fold's network stopped part-way: it is not kept
@@ -164,6 +208,7 @@ def run_backtest(series: Any, config: ForecastConfig, folds: int,
         "season": season,
         "stride": horizon,
         "model": forecasters[MODEL].label,
+        "covariates": covariates.describe() if covariates is not None else "",
         "config": config.to_dict(),
     })
     if stopped:
@@ -172,9 +217,11 @@ def run_backtest(series: Any, config: ForecastConfig, folds: int,
 
 
 def backtest_task(payload: dict, context: JobContext) -> BacktestResult:
-    """Job task: payload = {"series": Series, "config": ForecastConfig.to_dict(), "folds": K}."""
+    """Job task: payload = {"series": Series, "config": ForecastConfig.to_dict(), "folds": K},
+    and "covariates" (`Covariates` read with the series) when the settings name some."""
     config = ForecastConfig.from_dict(payload["config"])
-    return run_backtest(payload["series"], config, int(payload["folds"]), context)
+    return run_backtest(payload["series"], config, int(payload["folds"]), context,
+                        payload.get("covariates"))
 
 
 def mase_range(report: dict, name: str = MODEL) -> tuple[float, float] | None:

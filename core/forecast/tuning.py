@@ -16,6 +16,10 @@ these settings do not change): the search ranks settings, it does not train the 
 validation loss is worse than the median of earlier trials at the same epoch is pruned (stopped)
 by `PruneBadTrial`, a Keras callback that reports each epoch's validation loss to Optuna.
 
+With covariates (the settings name them; their values come with the series), every fold's fit
+reads them as the forecast's holdout does: known-in-advance values over the fold's forecast
+points from the file, past-only ones up to the fold's origin.
+
 The first trial is the settings given (where they lie inside the searched ranges), so the best
 found is never worse on validation than what the user had. As a job, each finished trial is one
 progress entry, and Stop keeps the best trial so far.
@@ -34,8 +38,9 @@ from core import metrics as metric_functions
 from core.cells import cell_keys, cell_names
 from core.config import ForecastConfig
 from core.errors import InputError, JobStopped, RNNLabError, TrainingError
-from core.forecast.backtest import fold_origins
+from core.forecast.backtest import covariates_for, fold_origins
 from core.forecast.base import SeriesData, as_series
+from core.forecast.covariates import Covariates
 from core.forecast.rnn import RNNForecaster, plan_for
 from core.forecasting import resolve_config
 from core.jobs import JobContext
@@ -269,25 +274,30 @@ def _starting_point(config: ForecastConfig, search: tuple[str, ...],
 
 
 def _fold_score(config: ForecastConfig, train: SeriesData, origin: int, horizon: int,
-                context: _TrialContext) -> float:
+                context: _TrialContext, covariates: Covariates | None = None) -> float:
     """MASE of one validation fold: fitted on the points before `origin`, one horizon ahead."""
-    forecaster = RNNForecaster(config).fit(train.head(origin), context=context)
+    forecaster = RNNForecaster(config).fit(train.head(origin), context=context,
+                                           covariates=covariates)
     forecast = forecaster.predict(horizon)
     actual = train.values[origin : origin + horizon]
     return metric_functions.mase(actual, forecast.mean, train.values[:origin], train.season)
 
 
 def tune(series: Any, config: ForecastConfig, settings: TuningSettings,
-         context: JobContext | None = None) -> TuningResult:
+         context: JobContext | None = None, covariates: Covariates | None = None
+         ) -> TuningResult:
     """Search `settings.search` for the settings whose forecasts of the training part score
-    best (see the module).
+    best (see the module). `covariates`: the values of the covariates the settings name, read
+    with the series.
 
     Raises:
-        InputError: the training part is too short for the validation folds.
+        InputError: the training part is too short for the validation folds; covariates named
+            in the settings but not given.
         JobStopped: Stop was pressed before the first trial finished.
     """
     optuna = _optuna()
     started = time.perf_counter()
+    covariates = covariates_for(config, covariates, "the search", series)
     data = as_series(series)
     resolved = resolve_config(series, config)
     holdout, horizon, season = resolved.holdout, resolved.horizon, resolved.season
@@ -352,7 +362,8 @@ def tune(series: Any, config: ForecastConfig, settings: TuningSettings,
             callback = pruning_callback(trial, offset=index * settings.epochs)
             fit_context = _TrialContext(context, callback)
             try:
-                scores.append(_fold_score(candidate, train, origin, horizon, fit_context))
+                scores.append(_fold_score(candidate, train, origin, horizon, fit_context,
+                                          covariates))
             except TrainingError as error:
                 trial.set_user_attr("outcome", "diverged")
                 trial.set_user_attr("why", str(error))
@@ -432,11 +443,13 @@ def _row(frozen, search: tuple[str, ...]) -> dict:
 
 def tuning_task(payload: dict, context: JobContext) -> TuningResult:
     """Job task: payload = {"series": Series, "config": ForecastConfig.to_dict(),
-    "settings": TuningSettings fields}."""
+    "settings": TuningSettings fields}, and "covariates" (`Covariates` read with the series)
+    when the settings name some."""
     config = ForecastConfig.from_dict(payload["config"])
     fields = dict(payload["settings"])
     fields["search"] = tuple(fields.get("search") or DEFAULT_SEARCH)
-    return tune(payload["series"], config, TuningSettings(**fields), context)
+    return tune(payload["series"], config, TuningSettings(**fields), context,
+                payload.get("covariates"))
 
 
 def describe_settings(row: dict, search: tuple[str, ...]) -> str:
