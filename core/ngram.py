@@ -5,17 +5,24 @@ counts), interpolated down to a uniform distribution over the vocabulary so that
 `<unk>` included, has a probability above zero. Higher orders use plain counts; lower orders use
 continuation counts (in how many different contexts a word follows). Works on token ids from
 `core.text.Vocabulary`; padding (id 0) is never predicted.
+
+The counts live in numpy arrays, built in one vectorised pass per order over the id stream:
+each n-gram is numbered by the rank of the int64 key `(number of its first n-1 words) *
+vocab_size + its last word` among the sorted keys of its length, so that a book of 200,000 words
+takes tens of MB (a dictionary of tuples per history took hundreds) and a few seconds.
 """
 
 from __future__ import annotations
 
-import collections
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from core.errors import ConfigError
 from core.text import PAD_ID
+
+SCORE_BATCH = 512  # rows of full distributions built at once when scoring (x vocabulary x 8 bytes)
+BLOCK_ROWS = 64  # rows computed together: a few MB, within the processor's cache
 
 
 class KneserNey:
@@ -27,81 +34,167 @@ class KneserNey:
         self.order = order
 
     def fit(self, ids: Sequence[int], vocab_size: int) -> KneserNey:
-        """Count n-grams in the id stream `ids`; `vocab_size` is len(Vocabulary) (padding included)."""
-        ids = [int(i) for i in ids]
-        self.vocab_size_ = int(vocab_size)
-        # counts_[n][history][word] for history lengths n = 0..order-1
-        counts: list[dict[tuple, collections.Counter]] = [
-            collections.defaultdict(collections.Counter) for _ in range(self.order)
-        ]
+        """Count n-grams in the id stream `ids`; `vocab_size` is len(Vocabulary) (padding included).
+
+        Raises:
+            ValueError: an id outside 0..vocab_size-1.
+        """
+        ids = np.asarray(ids, dtype="int64").ravel()
+        vocab_size = int(vocab_size)
+        if len(ids) and (ids.min() < 0 or ids.max() >= vocab_size):
+            raise ValueError(f"ids must lie in 0..{vocab_size - 1} (the vocabulary's size "
+                             f"{vocab_size}); received {ids.min()}..{ids.max()}")
+        self.vocab_size_ = vocab_size
         top = self.order - 1
-        for position in range(len(ids)):
-            history = tuple(ids[max(0, position - top) : position])
-            if len(history) == top:
-                counts[top][history][ids[position]] += 1
-        # Lower orders: continuation counts (number of distinct words seen before the n-gram).
-        for n in range(top - 1, -1, -1):
-            for history, followers in counts[n + 1].items():
-                for word in followers:
-                    counts[n][history[1:]][word] += 1
-        self.discounts_ = [_modified_discounts(level) for level in counts]
-        self.tables_ = [
-            {history: _table(followers, discounts) for history, followers in level.items()}
-            for level, discounts in zip(counts, self.discounts_, strict=True)
-        ]
+        # gram_keys[length] = sorted distinct keys of the n-grams of that length;
+        # ranks[length][p] = the number (rank) of the n-gram of that length ending at position p
+        gram_keys: list[np.ndarray] = [np.zeros(1, dtype="int64")]
+        ranks: list[np.ndarray] = [np.zeros(len(ids), dtype="int64")]
+        for length in range(1, self.order + 1):
+            keys = ids.copy()
+            if length > 1:  # the (length-1)-gram ending one word earlier, then this word
+                keys[1:] += ranks[-1][:-1] * vocab_size
+            rank = np.full(len(ids), -1, dtype="int64")
+            gram_keys.append(np.unique(keys[length - 1 :]))
+            rank[length - 1 :] = np.searchsorted(gram_keys[-1], keys[length - 1 :])
+            ranks.append(rank)
+        # Only n-grams whose full-order history fits count, as n-grams ending at position >= top.
+        ends = slice(top, None)
+        self.keys_ = gram_keys[:top + 1]  # the histories' keys, to look them up when predicting
+        self.discounts_, self.levels_ = [], []
+        for n in range(self.order):  # level n: histories of n words, n-grams of n + 1
+            if n == top:  # plain counts
+                grams, counts = np.unique(ranks[n + 1][ends], return_counts=True)
+            else:  # continuation counts: the different (n+2)-grams each (n+1)-gram ends
+                _, first = np.unique(ranks[n + 2][ends], return_index=True)
+                grams, counts = np.unique(ranks[n + 1][ends][first], return_counts=True)
+            self.discounts_.append(_modified_discounts(counts))
+            self.levels_.append(_level(gram_keys[n + 1][grams], counts, self.discounts_[-1],
+                                       len(gram_keys[n]), vocab_size, n))
         return self
 
     def predict_proba(self, history: Sequence[int]) -> np.ndarray:
         """Probabilities of every id given the preceding ids (index 0, padding, gets 0)."""
-        size = self.vocab_size_ - 1  # predictable ids: 1..vocab_size-1
-        proba = np.full(size, 1.0 / size)
-        history = tuple(int(i) for i in history if int(i) != PAD_ID)
-        for n in range(self.order):
-            if n > len(history):
-                break
-            key = history[len(history) - n :] if n else ()
-            table = self.tables_[n].get(key)
-            if table is None:
-                continue  # unseen history: keep the lower-order distribution
-            words, discounted, total, backoff = table
-            proba = proba * (backoff / total)
-            np.add.at(proba, words - 1, discounted / total)
-        return np.concatenate([[0.0], proba])
+        history = [int(i) for i in history if int(i) != PAD_ID]
+        keep = self.order - 1
+        row = np.zeros(keep, dtype="int64")
+        if keep and history:
+            last = history[-keep:]
+            row[keep - len(last) :] = last
+        return self.predict_windows(row[None, :])[0]
 
     def predict_windows(self, windows: np.ndarray) -> np.ndarray:
-        """`predict_proba` for each row of left-padded context ids (one row per prediction)."""
+        """`predict_proba` for each row of left-padded context ids (one row per prediction): the
+        row's last `order - 1` ids, padding left out."""
+        windows = np.asarray(windows, dtype="int64")
+        windows = windows.reshape(len(windows), -1) if windows.ndim != 2 else windows
+        proba = np.empty((len(windows), self.vocab_size_))
+        for begin in range(0, len(windows), BLOCK_ROWS):
+            proba[begin : begin + BLOCK_ROWS] = self._predict_block(windows[begin : begin + BLOCK_ROWS])
+        return proba
+
+    def _predict_block(self, windows: np.ndarray) -> np.ndarray:
         keep = self.order - 1
-        rows = [self.predict_proba(row[len(row) - keep :] if keep else ()) for row in windows]
-        return np.array(rows) if rows else np.zeros((0, self.vocab_size_))
+        history = windows[:, windows.shape[1] - min(keep, windows.shape[1]) :]
+        # padding dropped: each row's real ids packed to its right end (a stable sort keeps order)
+        real = history != PAD_ID
+        history = np.take_along_axis(history, np.argsort(real, axis=1, kind="stable"), axis=1)
+        lengths = real.sum(axis=1)
+        proba = np.zeros((len(windows), self.vocab_size_))
+        body = proba[:, 1:]  # predictable ids: 1..vocab_size-1
+        body[:] = self._unigram()  # the same for every row: computed once
+        for n in range(1, self.order):
+            found = (self._history_ranks(history[:, history.shape[1] - n :])
+                     if history.shape[1] >= n else np.full(len(history), -1))
+            found[lengths < n] = -1
+            rows = np.flatnonzero(found >= 0)
+            level, found = self.levels_[n], found[rows]
+            starts, stops = level.offsets[found], level.offsets[found + 1]
+            seen = stops > starts  # a history met only where no full n-gram ends has no table
+            rows, starts, stops, found = rows[seen], starts[seen], stops[seen], found[seen]
+            if not len(rows):
+                continue
+            scale = (level.backoff[found] / level.total[found])[:, None]
+            if len(rows) == len(body):
+                body *= scale  # in place: no copy of the rows
+            else:
+                body[rows] *= scale
+            spans = stops - starts
+            entries = np.repeat(starts - np.cumsum(spans) + spans, spans) + np.arange(spans.sum())
+            body[np.repeat(rows, spans), level.words[entries] - 1] += (
+                level.discounted[entries] / np.repeat(level.total[found], spans))
+        return proba
+
+    def _unigram(self) -> np.ndarray:
+        """The uniform distribution over ids 1..vocab_size-1 interpolated with the unigrams'."""
+        size = self.vocab_size_ - 1
+        proba = np.full(size, 1.0 / size)
+        level = self.levels_[0]
+        if level.offsets[1] > 0:  # an empty history has a table when any n-gram was counted
+            proba *= level.backoff[0] / level.total[0]
+            proba[level.words - 1] += level.discounted / level.total[0]
+        return proba
+
+    def _history_ranks(self, history: np.ndarray) -> np.ndarray:
+        """The rank of each row's n-gram among the stored n-grams of its length, -1 if unseen."""
+        rank = np.zeros(len(history), dtype="int64")
+        found = np.ones(len(history), dtype=bool)
+        for length in range(1, history.shape[1] + 1):
+            words = history[:, length - 1]
+            keys = self.keys_[length]
+            if not len(keys):
+                return np.full(len(history), -1)
+            key = words if length == 1 else rank * self.vocab_size_ + words
+            at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+            found &= (words >= 0) & (words < self.vocab_size_) & (keys[at] == key)
+            rank = np.where(found, at, 0)
+        return np.where(found, rank, -1)
 
     def score(self, ids: Sequence[int], start: int) -> dict[str, float]:
         """Top-1, top-5 accuracy and perplexity of predicting ids[start:] from what precedes them."""
-        return score_distributions(
-            (self.predict_proba(ids[max(0, i - self.order + 1) : i]) for i in range(start, len(ids))),
-            ids[start:],
-        )
+        ids = np.asarray(ids, dtype="int64")
+        keep = self.order - 1
+        padded = np.concatenate([np.zeros(keep, dtype="int64"), ids])
+        offsets = np.arange(keep)
+
+        def rows() -> Iterator[np.ndarray]:
+            for begin in range(start, len(ids), SCORE_BATCH):
+                positions = np.arange(begin, min(begin + SCORE_BATCH, len(ids)))
+                # padded[p : p + keep] = the `keep` ids before ids[p]
+                yield from self.predict_windows(padded[positions[:, None] + offsets[None, :]])
+
+        return score_distributions(rows(), ids[start:])
 
 
-def _modified_discounts(level: dict[tuple, collections.Counter]) -> tuple[float, float, float]:
+class _Level:
+    """One order's tables: for history h, entries offsets[h]:offsets[h + 1] hold its next words."""
+
+    def __init__(self, offsets, words, discounted, total, backoff):
+        self.offsets, self.words, self.discounted = offsets, words, discounted
+        self.total, self.backoff = total, backoff
+
+
+def _level(keys: np.ndarray, counts: np.ndarray, discounts: tuple[float, float, float],
+           histories: int, vocab_size: int, n: int) -> _Level:
+    """The tables of one order from its n-grams' keys (sorted, so grouped by history)."""
+    history = keys // vocab_size if n else np.zeros(len(keys), dtype="int64")
+    words = (keys % vocab_size if n else keys).astype("int32")
+    counts = counts.astype("float64")
+    discount = np.minimum(np.choose(np.minimum(counts, 3).astype(int) - 1, discounts), counts)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(history, minlength=histories))])
+    return _Level(offsets, words, counts - discount,
+                  np.bincount(history, weights=counts, minlength=histories),
+                  np.bincount(history, weights=discount, minlength=histories))
+
+
+def _modified_discounts(counts: np.ndarray) -> tuple[float, float, float]:
     """D1, D2, D3+ from the counts of counts (Chen & Goodman 1998), with safe fallbacks."""
-    count_of_counts = collections.Counter()
-    for followers in level.values():
-        count_of_counts.update(count for count in followers.values() if count <= 4)
-    n1, n2, n3, n4 = (count_of_counts[k] for k in (1, 2, 3, 4))
+    n1, n2, n3, n4 = (int(np.sum(counts == k)) for k in (1, 2, 3, 4))
     if not (n1 and n2 and n3 and n4):
         return (0.75, 0.75, 0.75)  # too few counts to estimate: the classic single discount
     y = n1 / (n1 + 2 * n2)
     d1, d2, d3 = 1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3
     return (min(max(d1, 0.05), 1.0), min(max(d2, 0.05), 2.0), min(max(d3, 0.05), 3.0))
-
-
-def _table(followers: collections.Counter, discounts: tuple[float, float, float]):
-    """(word ids, discounted counts, total count, mass left for the lower order) of one history."""
-    words = np.fromiter(followers.keys(), dtype="int64", count=len(followers))
-    counts = np.fromiter(followers.values(), dtype="float64", count=len(followers))
-    discount = np.choose(np.minimum(counts, 3).astype(int) - 1, discounts)
-    discount = np.minimum(discount, counts)
-    return words, counts - discount, float(counts.sum()), float(discount.sum())
 
 
 def score_distributions(distributions, targets: Sequence[int]) -> dict[str, float]:
