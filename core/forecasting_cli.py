@@ -59,6 +59,12 @@ def add_forecast_command(subparsers) -> None:
     _add_model_options(parser)
     _add_covariate_options(parser)
     parser.add_argument(
+        "--all-series", action="store_true",
+        help="forecast every series of the file with one global network, as --id-col does: "
+        "a long table's id column(s) are detected, and a wide table (one column per series) "
+        "gives a series per column of numbers, its name in the 'series' column of forecast.csv",
+    )
+    parser.add_argument(
         "--out", required=True, metavar="DIR", help="folder for the results (created if needed)"
     )
     parser.set_defaults(run=run_forecast_command)
@@ -312,7 +318,12 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     from core.jobs import JobContext
 
     config = config_from_args(args)
-    if id_columns(args) and not getattr(args, "series", None):
+    if args.all_series and getattr(args, "series", None):
+        from core.errors import InputError
+
+        raise InputError("--all-series forecasts every series and --series one of them: give "
+                         "one of the two.")
+    if (id_columns(args) or args.all_series) and not getattr(args, "series", None):
         from core.forecasting_many import run_all_series_command
 
         return run_all_series_command(args, config)  # every series, one global network
@@ -354,7 +365,9 @@ training again. The series must have the model's frequency (monthly data for a m
 and at least as many points as the model's window needs.
 
 Writes DIR/forecast.csv: time, forecast, lower_80, upper_80, lower_95, upper_95, one row per
-point after the data's last one.
+point after the data's last one. A model file of every series of a file (`forecast` with
+--id-col or --all-series and no --series) forecasts every series of --data again: forecast.csv
+then starts with the id column(s).
 """
 
 _PREDICT_EPILOG = """\
@@ -398,6 +411,13 @@ def _model_source(path: str) -> Path:
     return source
 
 
+def _model_kind(source: Path) -> str:
+    """The kind of network a model file holds ("forecast", "forecast_many", ...), checked."""
+    from core.modelfile import load_model_file
+
+    return load_model_file(source).kind
+
+
 def run_predict_command(args: argparse.Namespace) -> int:
     from core.errors import InputError
     from core.export import safe_csv
@@ -407,6 +427,10 @@ def run_predict_command(args: argparse.Namespace) -> int:
     if args.horizon is not None and not low <= args.horizon <= high:
         raise InputError(f"--horizon must be {low} to {high} points; received {args.horizon}.")
     source = _model_source(args.model)
+    if _model_kind(source) == "forecast_many":  # one network for every series of a file
+        from core.forecasting_many import run_predict_all_command
+
+        return run_predict_all_command(args, source)
     used = saved_model_covariates(source)
     covariates = None
     if used["known"] or used["past"] or used["calendar"]:

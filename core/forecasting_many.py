@@ -12,6 +12,9 @@ follows `core.forecasting.forecast_task` for many series at once:
    scored with the same metrics, and the overall score is the geometric mean of the MASEs
    (the M4 competition's way of averaging a scaled error over series).
 4. Every series is then forecast past its end (the network without refitting).
+5. The global network and every series' part of it are saved in one model file
+   (model.rnnlab, kind "forecast_many"): `python -m core predict` forecasts every series
+   from it again, `GlobalRNNForecaster.load` rebuilds it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,9 +35,10 @@ from core.config import ForecastConfig
 from core.errors import InputError
 from core.forecast.base import as_series
 from core.forecast.baselines import label_of, make_baselines
+from core.forecast.covariates import split_names
 from core.forecast.many import GlobalRNNForecaster, common_horizon, common_season
 from core.forecast.rnn import classical_label, mix_label
-from core.forecasting import MIN_TRAINING_POINTS, _json_safe, best_forecaster
+from core.forecasting import MIN_TRAINING_POINTS, _json_safe, best_forecaster, uses_covariates
 from core.jobs import JobContext, run_inline
 
 TASK = "core.forecasting_many:forecast_all_task"
@@ -74,6 +79,7 @@ class ManyForecastResult:
     skipped: dict[str, str]  # key -> why it was not forecast
     notes: list[str]
     summary: dict = dataclasses.field(default_factory=dict)
+    model_path: str = ""  # the model file (.rnnlab) of the global network and every series
 
     @property
     def cell_name(self) -> str:
@@ -157,6 +163,27 @@ class ManyForecastResult:
         })
 
 
+def refuse_covariates(config: ForecastConfig) -> None:
+    """The global network reads no covariates: settings that name some are refused, plainly,
+    rather than silently trained without them.
+
+    Raises:
+        InputError: the settings name covariates or calendar features.
+    """
+    if not uses_covariates(config):
+        return
+    named = [*split_names(config.covariates), *split_names(config.past_covariates)]
+    what = ", ".join(f"'{name}'" for name in named)
+    if config.calendar:
+        what = f"{what} and calendar features" if what else "calendar features"
+    raise InputError(
+        f"Forecasting every series with one network cannot use covariates yet ({what} were "
+        "chosen): the network shared by the series has no inputs for them. Forecast one series "
+        "at a time to use them (on the command line: --series ID), or clear the covariates "
+        "and calendar features to forecast every series without them."
+    )
+
+
 def usable_series(panel: Mapping[str, Any], config: ForecastConfig
                   ) -> tuple[dict[str, Any], dict[str, str], ForecastConfig]:
     """(id -> series long enough for the holdout, id -> why the others are not, `config` with
@@ -192,13 +219,14 @@ def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
     mapping). Tests may add "debug": {"autoets": False} (quick baselines only).
 
     Raises:
-        InputError: no series is long enough for the holdout.
+        InputError: no series is long enough for the holdout; the settings name covariates.
         TrainingError: the loss became NaN/inf.
         JobStopped: Stop was pressed before the first epoch finished.
     """
     started = time.perf_counter()
     panel: Mapping[str, Any] = payload["panel"]
     config = ForecastConfig.from_dict(payload["config"])
+    refuse_covariates(config)
     debug = payload.get("debug") or {}
     id_names = tuple(payload.get("id_names") or getattr(panel, "id_names", ("series",)))
     ids = dict(payload.get("ids") or getattr(panel, "ids", {}) or {})
@@ -251,6 +279,9 @@ def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
     overall = {"model": geometric_mean(e["model"]["mase"] for e in scores.values())}
     for name in names:
         overall[name] = geometric_mean(e["baselines"][name]["mase"] for e in scores.values())
+    model_path = Path(context.workdir) / "model.rnnlab"
+    forecaster.save(model_path, ids={key: tuple(ids.get(key, (key,))) for key in usable},
+                    id_names=id_names)
     if forecaster.classical_only_:
         notes.append(
             f"{len(forecaster.classical_only_)} series too short for a network window got the "
@@ -272,6 +303,7 @@ def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
         skipped=skipped,
         notes=notes,
         summary=forecaster.summary(),
+        model_path=str(model_path),
     )
 
 
@@ -303,20 +335,47 @@ def run_forecast_all(panel: Mapping[str, Any], config: ForecastConfig,
 # The command line: `python -m core forecast --data F --id-col COL --out DIR` (no --series)
 
 
+def read_panel(args, missing: str):
+    """Every series of `--data`: a long table's (by --id-col, else the detected id columns) or
+    a wide table's (a series per column of numbers, when no id column is named or found).
+
+    Raises:
+        InputError: the file cannot be read, an id column holds a different value on every
+            row (a wide table's series, or the time), or no series can be made.
+    """
+    from core.data import read_file, to_panel
+    from core.forecasting_cli import id_columns
+
+    table = read_file(args.data, sheet=getattr(args, "sheet", None), sep=args.sep,
+                      decimal=args.decimal, encoding=args.encoding)
+    ids = id_columns(args)
+    raw = table._raw if table._raw is not None else table.frame.astype(str)
+    for name in ids or ():
+        if name not in raw.columns:
+            continue  # to_panel says which columns there are
+        cells = raw[name].astype(str).str.strip()
+        cells = cells[(cells != "") & ~cells.str.lower().isin(("nan", "none"))]
+        if len(cells) >= 20 and cells.nunique() == len(cells):
+            raise InputError(
+                f"Column '{name}' has a different value on each of its {len(cells)} rows, so it "
+                "cannot tell series apart: it looks like one series of a wide table (one column "
+                "per series) or the time column. To forecast each column of numbers as its own "
+                "series, use --all-series without --id-col."
+            )
+    return to_panel(table, args.target, args.date_col, ids, missing=missing,
+                    freq=getattr(args, "freq", None))
+
+
 def run_all_series_command(args, config: ForecastConfig) -> int:
     """Forecast every series of the file and write metrics.json, forecast.csv, history.csv and
     config.json to `args.out`; print one line per series and the overall verdict."""
     import json
 
-    from core.data import load_panel
     from core.export import safe_csv
-    from core.forecasting_cli import _history_frame, _output_folder, id_columns
+    from core.forecasting_cli import _history_frame, _output_folder
 
-    panel = load_panel(
-        args.data, target=args.target, date_col=args.date_col, id_cols=id_columns(args),
-        sheet=getattr(args, "sheet", None), sep=args.sep, decimal=args.decimal,
-        encoding=args.encoding, missing=config.missing, freq=getattr(args, "freq", None),
-    )
+    refuse_covariates(config)  # before reading the file: the answer does not depend on it
+    panel = read_panel(args, config.missing)
     out = _output_folder(args.out)
     result = run_forecast_all(panel, config, JobContext(out))
     metrics = result.metrics_json()
@@ -335,5 +394,61 @@ def run_all_series_command(args, config: ForecastConfig) -> int:
     for key, why in result.skipped.items():
         print(f"note: series '{key}' was not forecast: {why}")
     print(result.verdict())
+    print(f"results in {out} (model file: {Path(result.model_path).name})")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# A saved global model forecasting every series again: `python -m core predict` with its file
+
+
+def predict_all_series(model_source: Any, panel: Mapping[str, Any], horizon: int | None = None
+                       ) -> tuple[pd.DataFrame, GlobalRNNForecaster, list[str]]:
+    """Every series' forecast of `horizon` steps (default: the model's) after the end of its
+    data in `panel`, by a model file the all-series forecast saved (no training): (the forecast
+    table with the id column(s), the loaded forecaster, notes).
+
+    Raises:
+        ModelFileError: the file is refused (not ours, tampered, another kind).
+        InputError: a series the model learnt is missing from the data, or has another
+            frequency.
+    """
+    forecaster = GlobalRNNForecaster.load(model_source)
+    forecaster.check_frequency(panel)
+    forecasts = forecaster.predict(horizon, panel=panel)
+    id_names = tuple(getattr(panel, "id_names", None) or forecaster.id_names_)
+    panel_ids = dict(getattr(panel, "ids", {}) or {})
+    frames = []
+    for key, forecast in forecasts.items():
+        frame = forecast.to_frame()
+        values = panel_ids.get(key) or forecaster.ids_.get(key) or (key,)
+        if len(values) != len(id_names):
+            values = (key,) * len(id_names)
+        for position, (name, value) in enumerate(zip(id_names, values, strict=True)):
+            frame.insert(position, name, value)
+        frames.append(frame)
+    unknown = [key for key in panel if key not in forecaster.members_]
+    notes = []
+    if unknown:
+        notes.append(f"{len(unknown)} series of the data are not in the model and were not "
+                     "forecast: " + ", ".join(f"'{key}'" for key in unknown[:10])
+                     + ("..." if len(unknown) > 10 else "") + ".")
+    return pd.concat(frames, ignore_index=True), forecaster, notes
+
+
+def run_predict_all_command(args, model_source) -> int:
+    """`python -m core predict --model F` with an all-series model file: read every series of
+    `--data` and write forecast.csv (the id column(s), time, forecast, intervals)."""
+    from core.export import safe_csv
+    from core.forecasting_cli import _output_folder
+
+    panel = read_panel(args, args.missing)
+    frame, forecaster, notes = predict_all_series(model_source, panel, args.horizon)
+    out = _output_folder(args.out)
+    (out / "forecast.csv").write_text(safe_csv(frame))
+    print(f"{len(forecaster.members_)} series forecast {len(frame) // len(forecaster.members_)} "
+          f"points ahead by the saved {forecaster.label} (saved {forecaster.created_})")
+    for note in notes:
+        print(f"note: {note}")
     print(f"results in {out}")
     return 0

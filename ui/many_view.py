@@ -10,6 +10,7 @@ MASE, a chart per series on demand and one CSV of every forecast with the id col
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,7 +21,7 @@ from core.data import Panel, Series
 from core.errors import RNNLabError
 from core.export import safe_csv
 from core.forecast.baselines import label_of
-from core.forecasting_many import TASK, ManyForecastResult, usable_series
+from core.forecasting_many import TASK, ManyForecastResult, refuse_covariates, usable_series
 from ui import controls, loaders
 from ui.controls import DataFile
 from ui.forecast_view import COLOURS, time_format
@@ -98,6 +99,7 @@ def all_series_steps(panel: Panel, locked: bool) -> None:
         st.error(f"**These settings do not fit together.** {error}")
     if config is not None:
         try:
+            refuse_covariates(config)
             usable, skipped, resolved = usable_series(panel, config)
         except RNNLabError as error:
             st.error(f"**These settings do not fit these series.** {error}")
@@ -170,7 +172,8 @@ def show_all_results(panel: Panel, result: ManyForecastResult, key: str) -> None
         st.plotly_chart(series_chart(panel[shown], result, shown), key=f"many-fig-{key}-{shown}",
                         width="stretch")
 
-    st.download_button(
+    left, right = st.columns(2)
+    left.download_button(
         "Download every forecast (CSV)",
         data=safe_csv(result.forecast),
         file_name="rnnlab-forecast-all-series.csv",
@@ -180,6 +183,21 @@ def show_all_results(panel: Panel, result: ManyForecastResult, key: str) -> None
         help="One file: the id column(s), then for each series its holdout and future rows with "
         "the model's forecast, its intervals and each baseline's forecast.",
     )
+    model_path = Path(result.model_path) if result.model_path else None
+    if model_path is not None and model_path.is_file():
+        right.download_button(
+            "Download model (.rnnlab)",
+            data=model_path.read_bytes(),
+            file_name=f"rnnlab-forecast-all-series-{result.config.cell}.rnnlab",
+            mime="application/octet-stream",
+            key=f"many-download-model-{key}",
+            on_click="ignore",
+            help="The global network and what each series' forecast learnt, in one RNN Lab "
+            "model file: 'python -m core predict --model FILE --data YOUR_FILE --out DIR' "
+            "forecasts every series again from new data, without training.",
+        )
+    else:
+        right.caption("The model file is gone (the server was restarted); train again.")
 
 
 def _beats_baselines(result: ManyForecastResult) -> bool:

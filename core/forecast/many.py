@@ -11,6 +11,11 @@ After the shared fit, each series gets an `RNNForecaster` whose `model_` is the 
 its validation block, its choice between the network alone and the mix with AutoETS, AutoTheta
 and AutoARIMA, its intervals, `predict`, `parts` and `describe` are the single-series ones.
 A series too short for a network window gets the classical mean, as the single forecaster does.
+
+`save` writes one RNN Lab model file (kind "forecast_many") holding the shared network's
+weights once and, per series, what its member decided (plan, choice, scale, interval widths)
+and the data it learnt from; `load` rebuilds every member around one network, so the loaded
+model forecasts each series as the trained one did.
 """
 
 from __future__ import annotations
@@ -18,17 +23,20 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.config import ForecastConfig
 from core.errors import InputError, JobStopped
-from core.forecast.base import Forecast, SeriesData, as_series
+from core.forecast.base import LEVELS, Forecast, SeriesData, as_series
 from core.forecast.baselines import BASELINES
 from core.forecast.rnn import (
     CLASSICAL,
     DEFAULT_HORIZONS,
+    Plan,
     RNNForecaster,
     _NoContext,
     _Quiet,
@@ -38,6 +46,8 @@ from core.forecast.rnn import (
     plan_for,
 )
 from core.preprocessing import ValueTransform, WindowEncoder
+
+MODEL_KIND = "forecast_many"
 
 
 def common_season(datas: Mapping[str, SeriesData], config: ForecastConfig) -> int:
@@ -242,6 +252,192 @@ class GlobalRNNForecaster:
             )
         return {key: member.predict(horizon, series=panel[key])
                 for key, member in self.members_.items()}
+
+    # ------------------------------------------------------------------------------------------
+    # Model files
+
+    def _shared_config(self) -> ForecastConfig:
+        """The settings every member was fitted with (the panel's season, horizon, window)."""
+        return self.config.replace(season=self.season_, horizon=self.horizon_,
+                                   window=self.window_ or None)
+
+    def save(self, path: str | Path | None = None, ids: dict | None = None,
+             id_names: tuple[str, ...] | None = None) -> bytes:
+        """Save as one RNN Lab model file (signed; see `core.modelfile`); returns its bytes.
+        `ids` (key -> id column values) and `id_names` are kept to label the series."""
+        from core.modelfile import save_model_file
+
+        members, values, times, widths = [], [], [], {level: [] for level in LEVELS}
+        for key, member in self.members_.items():
+            data = member.data_
+            is_dates = isinstance(data.time, pd.DatetimeIndex)
+            numbers = not is_dates and pd.api.types.is_integer_dtype(data.time)
+            members.append({
+                "key": key,
+                "ids": [str(value) for value in (ids or {}).get(key, (key,))],
+                "plan": member.plan_.to_dict() if member.plan_ is not None else None,
+                "choice": member.choice_,
+                "fallback": member.fallback_,
+                "horizon": member.horizon_,
+                "transform": member.transform_.kind,
+                "scale": member.encoder_.scale_ if member.plan_ is not None else None,
+                "validation_scores": member.validation_scores_,
+                "widths": {str(int(level * 100)): len(member.widths_[level]) for level in LEVELS},
+                "data": {"name": data.name, "freq": data.freq, "season": data.season,
+                         "points": len(data),
+                         "time": "dates" if is_dates else "numbers" if numbers else "positions",
+                         "start": str(data.time[0]), "end": str(data.time[-1])},
+            })
+            values.append(data.values.astype("float64"))
+            times.append(data.time.asi8 if is_dates else np.asarray(data.time, "int64") if numbers
+                         else np.arange(len(data), dtype="int64"))
+            for level in LEVELS:
+                widths[level].append(np.asarray(member.widths_[level], "float64"))
+        description = {
+            "config": self.config.to_dict(),
+            "window": self.window_,
+            "season": self.season_,
+            "horizon": self.horizon_,
+            "steps": (self.horizon_ if self.config.strategy == "direct" else 1)
+            if self.model_ is not None else None,
+            "best_epoch": self.best_epoch_,
+            "kept_anchor": self.kept_anchor_,
+            "classical_only": list(self.classical_only_),
+            "training_windows": {key: int(count) for key, count in self.training_windows_.items()},
+            "id_names": list(id_names or ("series",)),
+            "members": members,
+        }
+        arrays = {"values": np.concatenate(values), "time": np.concatenate(times).astype("int64")}
+        for level in LEVELS:
+            arrays[f"widths_{int(level * 100)}"] = np.concatenate(widths[level])
+        if self.model_ is not None:
+            for index, weight in enumerate(self.model_.get_weights()):
+                arrays[f"weight_{index:03d}"] = np.asarray(weight, dtype="float32")
+        return save_model_file(MODEL_KIND, description, arrays, path)
+
+    @classmethod
+    def load(cls, source: Any) -> GlobalRNNForecaster:
+        """The global forecaster of a model file `save` wrote (bytes, a path, or an upload),
+        rebuilt by our own code: one network, and each series' member around it.
+
+        Raises:
+            ModelFileError: the file is not a forecast_many model file this server signed, or
+                its contents do not match what it describes.
+        """
+        from core.modelfile import ModelFileError, load_model_file
+
+        model_file = load_model_file(source, kind=MODEL_KIND)
+        try:
+            return cls._from_file(model_file)
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            # A signed file from another version of RNN Lab: say so plainly.
+            raise ModelFileError(
+                f"This model file cannot be read by this version of RNN Lab ({error}). Train "
+                "the model again."
+            ) from error
+
+    @classmethod
+    def _from_file(cls, model_file) -> GlobalRNNForecaster:
+        from core.modelfile import ModelFileError
+
+        self = cls(ForecastConfig.from_dict(model_file.field("config", dict)))
+        self.window_ = model_file.field("window", int)
+        self.season_ = model_file.field("season", int)
+        self.horizon_ = model_file.field("horizon", int)
+        self.best_epoch_ = model_file.field("best_epoch", int)
+        self.kept_anchor_ = model_file.field("kept_anchor", bool)
+        self.classical_only_ = [str(key) for key in model_file.field("classical_only", list)]
+        self.training_windows_ = {str(key): int(count) for key, count
+                                  in model_file.field("training_windows", dict).items()}
+        self.id_names_ = tuple(str(name) for name in model_file.field("id_names", list))
+        self.history_, self.stopped_by_user_ = [], False
+        self.created_ = model_file.created
+        shared = self._shared_config()
+        described = model_file.field("members", list)
+        total = sum(int(entry["data"]["points"]) for entry in described)
+        values = model_file.array("values", "float64", (total,))
+        times = model_file.array("time", "int64", (total,))
+        widths = {level: model_file.array(f"widths_{int(level * 100)}", "float64", (None,))
+                  for level in LEVELS}
+        steps = model_file.description.get("steps")
+        self.model_ = None
+        if steps is not None:
+            self.model_ = build_network(shared, self.window_, int(steps))
+            weights = [model_file.array(f"weight_{index:03d}", "float32", weight.shape)
+                       for index, weight in enumerate(self.model_.get_weights())]
+            self.model_.set_weights(weights)
+        self.members_, self.ids_ = {}, {}
+        start, width_start = 0, {level: 0 for level in LEVELS}
+        for entry in described:
+            key, info = str(entry["key"]), entry["data"]
+            points = int(info["points"])
+            stamps = times[start : start + points]
+            if info["time"] == "dates":
+                time = pd.DatetimeIndex(stamps)
+            elif info["time"] == "numbers":
+                time = pd.Index(stamps)
+            else:
+                time = pd.RangeIndex(points)
+            data = SeriesData(values[start : start + points], time, info["freq"],
+                              int(info["season"] or 1), str(info["name"]))
+            start += points
+            member = RNNForecaster(shared)
+            member.data_, member.created_ = data, self.created_
+            member.choice_ = str(entry["choice"])
+            if member.choice_ not in ("network", "hybrid", "classical"):
+                raise ModelFileError(f"This model file's choice '{member.choice_}' is unknown.")
+            member.fallback_ = str(entry["fallback"])
+            member.horizon_ = int(entry["horizon"])
+            member.validation_scores_ = dict(entry["validation_scores"])
+            member.history_, member.stopped_by_user_ = [], False
+            member.best_epoch_, member.kept_anchor_ = self.best_epoch_, self.kept_anchor_
+            member.transform_ = ValueTransform(str(entry["transform"]))
+            member.covariates_ = member.covariate_encoder_ = None
+            member.widths_ = {}
+            for level in LEVELS:
+                count = int(entry["widths"][str(int(level * 100))])
+                member.widths_[level] = widths[level][width_start[level] :
+                                                      width_start[level] + count]
+                width_start[level] += count
+            member.plan_ = Plan(**entry["plan"]) if entry["plan"] is not None else None
+            if member.plan_ is not None:
+                if self.model_ is None:
+                    raise ModelFileError("This model file's series use a network it does not "
+                                         "hold. Train the model again.")
+                plan = member.plan_
+                member.encoder_ = WindowEncoder(plan.window, int(steps), plan.season, plan.anchor,
+                                                plan.transform.endswith("difference"),
+                                                plan.seasons)
+                member.encoder_.scale_ = float(entry["scale"])
+                member.model_ = self.model_
+                member.training_windows_ = self.training_windows_.get(key, 0)
+            member.classical_ = [BASELINES[name](data.season) for name in CLASSICAL]
+            if member.choice_ in ("classical", "hybrid"):
+                for classical in member.classical_:  # as `fit` fits them: on the series
+                    classical.fit(data)
+            self.members_[key] = member
+            self.ids_[key] = tuple(str(value) for value in entry["ids"])
+        return self
+
+    def check_frequency(self, panel: Mapping[str, Any]) -> None:
+        """Refuse, in plain words, series of another frequency than the ones learnt.
+
+        Raises:
+            InputError: a series of `panel` has another frequency than its member learnt.
+        """
+        for key, member in self.members_.items():
+            if key not in panel:
+                continue
+            freq = as_series(panel[key]).freq
+            learnt = member.data_.freq
+            if frequency_kind(learnt) != frequency_kind(freq):
+                raise InputError(
+                    f"This model learnt series '{key}' with frequency '{learnt or 'none'}', but "
+                    f"the data gives it frequency '{freq or 'none'}'. Use data of the same "
+                    "frequency, or train a new model on these series."
+                )
 
     def summary(self) -> dict:
         """What the fit decided, as plain JSON-ready values."""
