@@ -202,3 +202,37 @@ def test_every_job_group_has_a_name_for_the_one_job_notice():
             keys.add(constants[name])
     assert len(keys) >= 9, keys
     assert {key for key in keys if _group(key) not in ACTIVITIES} == set()
+
+
+def _one_panel_page():
+    """A page with one job panel; it notes the fragments each run registered."""
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from ui.jobs import training_panel
+
+    training_panel("inside")
+    registered = sorted(get_script_run_ctx().shared.new_fragment_ids.snapshot())
+    st.session_state.setdefault("fragments", []).append(registered)
+
+
+def test_the_panel_keeps_its_fragment_once_the_job_has_finished(manager):
+    """A tick the browser sent for the panel just before its job ended must find the fragment
+    in the run that shows the result (it used to be dropped there: 'fragment ... does not
+    exist' in the server's log, hundreds of times under load)."""
+    from streamlit.testing.v1 import AppTest
+
+    token = "fragment-test-token-0123456789"
+    job = manager.submit("core.demo:sleep_task", {"epochs": 3, "seconds": 0.3}, owner=token,
+                         tag="inside")
+    at = AppTest.from_function(_one_panel_page, default_timeout=60)
+    at.query_params[jobs.SESSION_PARAM] = token
+    at.session_state["_job_inside"] = job.id
+    at.run()
+    assert job.wait(60).state is JobState.DONE
+    at.run()
+    assert not at.exception
+    running, finished = at.session_state["fragments"][0], at.session_state["fragments"][-1]
+    assert len(running) == 1
+    assert finished == running
+    assert "Trained 3 epochs" in " ".join(str(s.value) for s in at.success)

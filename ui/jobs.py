@@ -33,6 +33,7 @@ from ui.state import session_id
 if TYPE_CHECKING:  # plotly.graph_objects loads with the first learning curve, not the home page
     import plotly.graph_objects as go
 
+POLL_SECONDS = 1.0  # the live panel's redraws: a result shows within this (plus a page run)
 _REAP_EVERY_SECONDS = 30.0
 _REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this long (local)
 SESSION_PARAM = links.SESSION_PARAM  # ui.links keeps it out of the links people copy
@@ -294,9 +295,13 @@ def training_panel(
     if job is None:
         return None
     draw = figure or (lambda logs: loss_figure(logs, metrics, labels or {}))
-    if job.state.finished:
-        return _draw_panel(job, draw, steps)
-    _live_panel(key, draw, steps)
+    # The same fragment (same function, same place: the same id) in every run that shows the job,
+    # ticking only while the job is unfinished. Drawing a finished job outside the fragment, as
+    # before, removed the fragment in the full run that showed the results, and the ticks the
+    # browser had already sent for it were refused ("fragment ... does not exist"), hundreds of
+    # times under load. Now such a tick finds the fragment and redraws the finished panel.
+    run_every = None if job.state.finished else POLL_SECONDS
+    st.fragment(_panel, run_every=run_every)(key, draw, steps)
     return _snapshot(job)
 
 
@@ -307,16 +312,16 @@ def _snapshot(job: Job) -> JobSnapshot | None:
         return None
 
 
-@st.fragment(run_every=1.0)
-def _live_panel(key: str, draw: Figure, steps: str) -> None:
+def _panel(key: str, draw: Figure, steps: str) -> None:
+    """The panel's fragment: while the job runs it redraws every POLL_SECONDS, and when it sees
+    the job finished it reruns the whole page once, so that the results below appear."""
     job = current_job(key)
     if job is None:
         return
     snapshot = _draw_panel(job, draw, steps)
-    if snapshot is not None and snapshot.finished and not st.session_state.get(
-        f"{_state_key(key)}_shown"
-    ):
-        st.session_state[f"{_state_key(key)}_shown"] = True
+    shown = f"{_state_key(key)}_shown"
+    if snapshot is not None and snapshot.finished and not st.session_state.get(shown):
+        st.session_state[shown] = True
         st.rerun()  # the whole page, so the results appear
 
 
