@@ -1,0 +1,177 @@
+"""The all-series forecast's model file, wide files on the command line, and covariates refused
+by the global network (issue 13): core/forecast/many.py's save/load, core/forecasting_many.py,
+`python -m core forecast --all-series` and `predict` with the global model file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.config import ForecastConfig
+from core.data import read_csv, to_panel
+from core.errors import InputError
+from core.forecast.base import SeriesData
+from core.forecast.many import GlobalRNNForecaster
+from core.forecast.rnn import RNNForecaster
+from core.forecasting_many import predict_all_series, run_forecast_all
+from core.modelfile import ModelFileError
+from tests.test_covariates import run_in_process
+from tests.test_forecast_many import MONTHS, long_file, pattern, wide_file
+
+QUICK = ForecastConfig(epochs=2, units=4, patience=0, horizon=6)
+
+
+def error_line(capfd) -> str:
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def assert_same_forecasts(one: dict, other: dict) -> None:
+    assert list(one) == list(other)
+    for key in one:
+        a, b = one[key].to_frame(), other[key].to_frame()
+        assert list(a["time"]) == list(b["time"]), key
+        for column in ("forecast", "lower_80", "upper_80", "lower_95", "upper_95"):
+            np.testing.assert_allclose(a[column], b[column], rtol=1e-9, atol=1e-9,
+                                       err_msg=f"{key} {column}")
+
+
+@pytest.mark.slow
+def test_the_global_model_file_loads_back_and_forecasts_every_series_the_same(tmp_path):
+    panel = to_panel(read_csv(wide_file()))
+    datas = {key: panel[key] for key in panel}
+    datas["tiny"] = SeriesData(pattern(14, 5), MONTHS[:14], "MS", 12, "tiny")  # classical only
+    trains = {key: SeriesData(d.values[:-6], d.time[:-6], "MS", 12, key)
+              for key, d in datas.items()}
+    trained = GlobalRNNForecaster(QUICK.replace(combine="auto", seed=3)).fit(trains)
+    assert trained.classical_only_ == ["tiny"]
+    path = tmp_path / "all.rnnlab"
+    data = trained.save(path, ids={"north": ("north",)}, id_names=("region",))
+    assert path.read_bytes() == data
+
+    loaded = GlobalRNNForecaster.load(path)
+    assert list(loaded.members_) == ["north", "south", "tiny"]
+    assert loaded.members_["north"].model_ is loaded.members_["south"].model_ is loaded.model_
+    assert {k: m.choice_ for k, m in loaded.members_.items()} == {
+        k: m.choice_ for k, m in trained.members_.items()}
+    for mine, theirs in zip(loaded.model_.get_weights(), trained.model_.get_weights(),
+                            strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert loaded.id_names_ == ("region",) and loaded.ids_["south"] == ("south",)
+    assert loaded.window_ == trained.window_ and loaded.summary() == trained.summary()
+    # From the end of the data it learnt, and from the end of the full series (new data).
+    assert_same_forecasts(loaded.predict(), trained.predict())
+    assert_same_forecasts(loaded.predict(9, panel=datas), trained.predict(9, panel=datas))
+    assert loaded.predict(9, panel=datas)["north"].time[0] == MONTHS[48]
+
+
+def test_a_model_file_of_another_kind_is_refused_in_words(tmp_path):
+    single = RNNForecaster(QUICK).fit(SeriesData(pattern(12, 10), MONTHS[:12], "MS", 12))
+    assert single.choice_ == "classical"  # too short for a network: no training needed here
+    with pytest.raises(ModelFileError, match="This is a forecast model file; this needs a "
+                                             "forecast_many model file"):
+        GlobalRNNForecaster.load(single.save())
+    with pytest.raises(ModelFileError):
+        GlobalRNNForecaster.load(b"PK\x03\x04 not a model")
+
+
+@pytest.mark.parametrize("settings", [{"covariates": "temperature"},
+                                      {"past_covariates": "footfall"}, {"calendar": True}])
+def test_the_global_network_refuses_covariates_in_words(settings):
+    panel = to_panel(read_csv(long_file()))
+    with pytest.raises(InputError, match="Forecasting every series with one network cannot use "
+                                         "covariates yet") as refused:
+        run_forecast_all(panel, QUICK.replace(**settings))
+    assert "--series ID" in str(refused.value)
+
+
+def test_the_command_line_refuses_covariates_for_every_series(tmp_path, capfd):
+    path = tmp_path / "stores.csv"
+    path.write_bytes(long_file())
+    code, _ = run_in_process("forecast", "--data", str(path), "--id-col", "store",
+                             "--covariates", "sales", "--out", str(tmp_path / "out"))
+    assert code == 2 and "cannot use covariates yet ('sales' were chosen)" in error_line(capfd)
+
+
+def test_an_id_column_of_a_wide_file_points_to_all_series(tmp_path, capfd):
+    path = tmp_path / "regions.csv"
+    path.write_bytes(wide_file())
+    code, _ = run_in_process("forecast", "--data", str(path), "--id-col", "north",
+                             "--out", str(tmp_path / "out"))
+    line = error_line(capfd)
+    assert code == 2 and "Column 'north' has a different value on each of its 48 rows" in line
+    assert "use --all-series without --id-col" in line
+    code, _ = run_in_process("forecast", "--data", str(path), "--all-series", "--series",
+                             "north", "--out", str(tmp_path / "out"))
+    assert code == 2 and "give one of the two" in error_line(capfd)
+
+
+@pytest.fixture(scope="module")
+def wide_run(tmp_path_factory):
+    """`forecast --all-series` on a wide file of two regions (one global network)."""
+    folder = tmp_path_factory.mktemp("wide")
+    path = folder / "regions.csv"
+    path.write_bytes(wide_file())
+    code, out = run_in_process("forecast", "--data", str(path), "--all-series", "--horizon",
+                               "6", "--epochs", "2", "--units", "4", "--out",
+                               str(folder / "run"))
+    assert code == 0, out
+    return folder, out
+
+
+@pytest.mark.slow
+def test_all_series_of_a_wide_file_from_the_command_line(wide_run):
+    folder, out = wide_run
+    metrics = json.loads((folder / "run" / "metrics.json").read_text())
+    assert metrics["id_columns"] == ["series"]
+    assert set(metrics["series"]) == {"north", "south"}
+    assert metrics["series"]["south"]["ids"] == {"series": "south"}
+    assert metrics["overall"]["series"] == 2 and metrics["overall"]["gmase"]["model"] > 0
+    forecast = pd.read_csv(folder / "run" / "forecast.csv")
+    assert list(forecast.columns[:2]) == ["series", "time"]
+    assert forecast.groupby("series").size().to_dict() == {"north": 12, "south": 12}
+    assert (folder / "run" / "model.rnnlab").is_file() and "model.rnnlab" in out
+
+
+@pytest.mark.slow
+def test_predict_with_the_global_model_file_repeats_every_future_forecast(wide_run, tmp_path,
+                                                                          capfd):
+    folder, _ = wide_run
+    code, out = run_in_process("predict", "--model", str(folder / "run"), "--data",
+                               str(folder / "regions.csv"), "--out", str(tmp_path / "next"))
+    assert code == 0, capfd.readouterr().err
+    assert "2 series forecast 6 points ahead" in out
+    again = pd.read_csv(tmp_path / "next" / "forecast.csv")
+    trained = pd.read_csv(folder / "run" / "forecast.csv")
+    trained = trained[trained["part"] == "future"].reset_index(drop=True)
+    assert list(again.columns) == ["series", "time", "forecast", "lower_80", "upper_80",
+                                   "lower_95", "upper_95"]
+    pd.testing.assert_frame_equal(again, trained[list(again.columns)], rtol=1e-9)
+
+    # Data without one of the model's series, or of another frequency: one plain line.
+    frame = pd.read_csv(folder / "regions.csv")
+    frame[["month", "north"]].to_csv(tmp_path / "north_only.csv", index=False)
+    code, _ = run_in_process("predict", "--model", str(folder / "run"), "--data",
+                             str(tmp_path / "north_only.csv"), "--out", str(tmp_path / "x"))
+    assert code == 2 and "No data was given for series 'south'" in error_line(capfd)
+    frame["month"] = pd.date_range("2020-01-01", periods=len(frame), freq="D").strftime("%F")
+    frame.to_csv(tmp_path / "daily.csv", index=False)
+    code, _ = run_in_process("predict", "--model", str(folder / "run"), "--data",
+                             str(tmp_path / "daily.csv"), "--out", str(tmp_path / "y"))
+    assert code == 2 and "learnt series 'north' with frequency 'MS'" in error_line(capfd)
+
+
+@pytest.mark.slow
+def test_the_job_saves_the_model_file_its_forecasts_come_from():
+    panel = to_panel(read_csv(long_file()))
+    result = run_forecast_all(panel, QUICK, debug={"autoets": False})
+    frame, loaded, notes = predict_all_series(result.model_path, panel)
+    future = result.forecast[result.forecast["part"] == "future"].reset_index(drop=True)
+    assert list(frame.columns[:2]) == ["store", "time"] and notes == []
+    np.testing.assert_allclose(frame["forecast"], future["forecast"], rtol=1e-9)
+    assert list(frame["store"]) == list(future["store"])
+    assert set(loaded.members_) == set(result.scores) == {"A", "B"}
