@@ -8,8 +8,10 @@
 2. The last `holdout` points are set aside. `RNNForecaster(config).fit(train)` learns (with its
    own validation block at the end of the training part), then forecasts the whole holdout in
    one multi-step forecast: no holdout value is ever seen.
-3. The baselines (naive, seasonal naive, drift, AutoETS, AutoTheta) fit the same training part
-   and forecast the same holdout; everything is scored with the same metrics.
+3. The baselines (naive, seasonal naive, drift, AutoETS, AutoTheta, AutoARIMA) fit the same
+   training part and forecast the same holdout; everything is scored with the same metrics.
+   (AutoETS, AutoTheta and AutoARIMA read at most the last
+   `core.forecast.baselines.RECENT_POINTS` points, so a long series costs them a bounded time.)
 4. Every forecaster then forecasts the future from the end of the data (the network without
    refitting; the baselines refitted on all the data), so whichever won can be used.
 """
@@ -41,6 +43,7 @@ from core.forecast.rnn import (
     plan_for,
 )
 from core.jobs import JobContext, JobManager, run_inline
+from core.limits import check_points
 
 TASK = "core.forecasting:forecast_task"
 
@@ -73,12 +76,14 @@ def resolve_config(series: Any, config: ForecastConfig) -> ForecastConfig:
     forecaster then says it used the classical methods instead.
 
     Raises:
+        TooManyPointsError: the series is longer than the server's limit (`core.limits`).
         SeriesTooShortError: the series is too short for any method with this holdout, or for the
             window the user chose; the message gives the lengths and what to change.
         ConfigError: the season or the transform does not fit the series.
     """
     values = np.asarray(series.values, dtype="float64")
     length = values.size
+    check_points(length)
     freq = getattr(series, "freq", None)
     kind = frequency_kind(freq)
     season = config.season or int(getattr(series, "season", 1) or 1)

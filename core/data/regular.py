@@ -18,6 +18,7 @@ from core.data.base import (
     ValueTooLargeError,
 )
 from core.errors import ConfigError
+from core.limits import check_points
 
 
 def season_for(freq: str | None) -> int:
@@ -303,6 +304,7 @@ def _what_missing(isna: np.ndarray, added: np.ndarray, freq: str | None) -> str:
 
 
 def _check_usable(values: np.ndarray, target: str) -> None:
+    check_points(len(values), f"Column '{target}'")  # the server's limit (RNNLAB_MAX_POINTS)
     if len(values) < MIN_POINTS:
         raise TooFewRowsError(
             f"Column '{target}' gives only {len(values)} usable value(s); at least {MIN_POINTS} "

@@ -30,7 +30,7 @@ import pandas as pd
 from core.config import ForecastConfig
 from core.errors import InputError, JobStopped
 from core.forecast.base import LEVELS, Forecast, Forecaster, SeriesData, as_series, future_time
-from core.forecast.baselines import BASELINES
+from core.forecast.baselines import BASELINES, RECENT_POINTS
 from core.forecast.covariates import CovariateEncoder, Covariates, calendar_names, check_horizon
 from core.intervals import conformal_widths, extend_widths
 from core.preprocessing import ValueTransform, WindowEncoder, choose_anchor, choose_transform
@@ -45,12 +45,15 @@ DEFAULT_HORIZONS = {
 MIN_WINDOWS = 6
 MIN_WINDOW = 3
 # A long series: the validation block holds at most this many points (or a horizon), the
-# anchor is chosen on the last ANCHOR_POINTS training points, and the classical members are
-# fitted on the last CLASSICAL_POINTS points, so that cost and memory stop growing with the
-# length. The series of bench/accuracy.py (at most a few hundred points) are below all three.
+# anchor is chosen on the last ANCHOR_POINTS training points, the classical members are fitted
+# on the last CLASSICAL_POINTS points (`core.forecast.baselines.RECENT_POINTS`), and they are
+# compared with the network from at most VALIDATION_ORIGINS origins of the block (evenly
+# spaced), so that cost and memory stop growing with the length. The series of
+# bench/accuracy.py (at most a few hundred points) are below all four.
 MAX_VALIDATION = 1000
 ANCHOR_POINTS = 20_000
-CLASSICAL_POINTS = 5000
+CLASSICAL_POINTS = RECENT_POINTS
+VALIDATION_ORIGINS = 200
 # The classical members of the mix (the M competitions' usual combination of three).
 CLASSICAL = ("autoets", "autotheta", "autoarima")
 CLASSICAL_WORDS = "AutoETS, AutoTheta and AutoARIMA"
@@ -349,8 +352,8 @@ class RNNForecaster(Forecaster):
 
     def _fit_network(self, data: SeriesData, plan: Plan, context, debug: dict) -> None:
         from core.forecast.windows import (
+            BUDGET_WINDOWS,
             FIRST_FIT_SHARE,
-            WINDOWS_PER_EPOCH,
             training_data,
             window_views,
         )
@@ -383,10 +386,11 @@ class RNNForecaster(Forecaster):
             return (self._network_inputs(encoder, contexts, windows["origins"][rows]),
                     np.tile(encoder.targets(contexts, futures), (1, config.ensemble)))
 
-        # A long series streams WINDOWS_PER_EPOCH windows an epoch and trains within the
-        # budget (a share for this fit, the rest for the refit); a short one trains as it
-        # always has, on every window each epoch (its cost is bounded by the epochs).
-        streamed = len(contexts) > WINDOWS_PER_EPOCH
+        # A long series streams WINDOWS_PER_EPOCH windows an epoch; from BUDGET_WINDOWS on, a
+        # series trains within the budget (a share for this fit, the rest for the refit); a
+        # short one trains as it always has, on every window each epoch (its cost is bounded by
+        # the epochs).
+        bounded = len(contexts) > BUDGET_WINDOWS
         inputs, targets = training_data(len(contexts), encode, config.batch_size, config.seed)
         self.training_windows_ = len(contexts)
         validation_contexts, validation_futures = masked_windows(
@@ -397,7 +401,7 @@ class RNNForecaster(Forecaster):
                               (1, config.ensemble)))
         settings = FitSettings(
             epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
-            budget_seconds=config.budget_seconds * FIRST_FIT_SHARE if streamed else None)
+            budget_seconds=config.budget_seconds * FIRST_FIT_SHARE if bounded else None)
         context.say(f"Training {self.label}...")
         set_seed(config.seed)
         covariate_encoder = self.covariate_encoder_
@@ -440,13 +444,13 @@ class RNNForecaster(Forecaster):
             windows.update(contexts=contexts, futures=futures,
                            origins=np.arange(length, values.size))
             inputs, targets = training_data(len(contexts), encode, config.batch_size, config.seed)
-            left = max(config.budget_seconds - outcome.seconds, 1.0) if streamed else None
+            left = max(config.budget_seconds - outcome.seconds, 1.0) if bounded else None
             refit = fit(model, inputs, targets, None,
                         dataclasses.replace(settings, epochs=self.best_epoch_, patience=0,
                                             budget_seconds=left), _Quiet(context))
             self.training_seconds_ += refit.seconds
         for member in self.classical_:
-            member.fit(recent_part(data))
+            member.fit(data)
 
     def _fit_covariates(self, data: SeriesData, fit_part: int, window: int, steps: int) -> None:
         """Scale the covariates on the fit part and lay them out over the series."""
@@ -517,24 +521,26 @@ class RNNForecaster(Forecaster):
     def _validation_paths(self, values: np.ndarray, fit_part: int, count: int) -> np.ndarray:
         """The network's forecasts (transformed units) from each origin of the validation block,
         `count` steps each (NaN past the data)."""
-        contexts, _ = masked_windows(values, self.encoder_.context_length, 1, first_origin=fit_part)
-        paths = self._paths(contexts, count, np.arange(fit_part, values.size))
-        for row in range(paths.shape[0]):
-            paths[row, values.size - fit_part - row :] = np.nan
+        origins = validation_origins(fit_part, values.size)
+        length = self.encoder_.context_length
+        contexts = np.stack([values[origin - length : origin] for origin in origins])
+        paths = self._paths(contexts, count, origins)
+        for row, origin in enumerate(origins):
+            paths[row, values.size - origin :] = np.nan
         return paths
 
     def _choose(self, data: SeriesData, values: np.ndarray, fit_part: int,
                 network_paths: np.ndarray) -> None:
         """Pick the network alone or the hybrid by their errors on the validation block, and
         calibrate the intervals on the chosen one's residuals there."""
-        # Every origin of the block: the classical members are fitted once, before the block,
-        # and carried forward to each later origin with those parameters (no refit).
+        # Every origin of the block (at most VALIDATION_ORIGINS of a long one): the classical
+        # members are fitted once, before the block, and carried forward to each later origin
+        # with those parameters (no refit).
         count = network_paths.shape[1]
         truth = np.full_like(network_paths, np.nan)
         classical_paths = np.full_like(network_paths, np.nan)
-        members = [type(m)(data.season).fit(recent_part(data.head(fit_part)))
-                   for m in self.classical_]
-        for row, origin in enumerate(range(fit_part, values.size)):
+        members = [type(m)(data.season).fit(data.head(fit_part)) for m in self.classical_]
+        for row, origin in enumerate(validation_origins(fit_part, values.size)):
             ahead = min(count, values.size - origin)
             truth[row, :ahead] = values[origin : origin + ahead]
             recent = data.values[max(0, origin - CLASSICAL_POINTS) : origin]
@@ -617,7 +623,7 @@ class RNNForecaster(Forecaster):
                             matrices)[0])
         if self.choice_ in ("classical", "hybrid"):
             members = self.classical_ if series is None else [
-                type(m)(data.season).fit(recent_part(data)) for m in self.classical_]
+                type(m)(data.season).fit(data) for m in self.classical_]
             parts["classical"] = np.mean([m.predict(horizon).mean for m in members], axis=0)
         return parts
 
@@ -759,7 +765,7 @@ class RNNForecaster(Forecaster):
             self.model_.set_weights(weights)
         if self.choice_ in ("classical", "hybrid"):
             for member in self.classical_:
-                member.fit(recent_part(self.data_))
+                member.fit(self.data_)
         return self
 
     def describe(self) -> str:
@@ -792,12 +798,14 @@ class RNNForecaster(Forecaster):
                 f"scaled error {hybrid:.2f} for the mix, {network:.2f} for the network alone).")
 
 
-def recent_part(data: SeriesData, points: int = CLASSICAL_POINTS) -> SeriesData:
-    """The last `points` points of `data` (all of it when shorter): what the classical members
-    of the mix are fitted on, so that a long series costs them no more than a few thousand."""
-    if len(data) <= points:
-        return data
-    return dataclasses.replace(data, values=data.values[-points:], time=data.time[-points:])
+def validation_origins(fit_part: int, size: int) -> np.ndarray:
+    """The origins of the validation block the network and the classical members are compared
+    from: every one from `fit_part` to `size - 1`, or VALIDATION_ORIGINS of them evenly spaced
+    (the first and the last included) when the block holds more."""
+    origins = np.arange(fit_part, size)
+    if origins.size <= VALIDATION_ORIGINS:
+        return origins
+    return origins[np.unique(np.linspace(0, origins.size - 1, VALIDATION_ORIGINS).round().astype(int))]
 
 
 def _widths(residuals: np.ndarray, length: int) -> dict[float, np.ndarray]:
