@@ -84,6 +84,7 @@ MIX_SHARES = len(MIX_BUCKETS) + 1
 MIX_MIN_ROWS = 40  # validation words a bucket needs for a share of its own
 UNKNOWN_FOLDS = 10  # parts of the training words replayed to estimate new text's unknown share
 MIX_DEFAULT = 1.0  # no validation slice (texts under 200 words): nothing to weigh, network alone
+SCORE_ROWS = 256  # predictions made at once when scoring: rows x vocabulary x 8 bytes, a few copies
 LAST_PASS_SHARE = 0.25  # of the training budget, kept for the mix weighing and the last pass
 
 CONFIG_FILE = "config.json"
@@ -567,11 +568,17 @@ class NextWordModel:
         x_valid, y_valid = validation[0], np.asarray(validation[1] if self.config.ensemble == 1
                                                      else validation[1][0])
         counts = KneserNey(MIX_ORDER).fit(ids, len(self.vocab_))
-        rows = np.arange(len(y_valid))
-        net = self.predict_windows(x_valid, network_only=True, raw=True)[rows, y_valid]
-        counted = counts.predict_windows(x_valid)
-        ngram = counted[rows, y_valid]
-        buckets = _buckets(pair_counts(ids), x_valid, counted)
+        pairs = pair_counts(ids)
+        net, ngram, buckets = [], [], []
+        # block by block: 5,000 validation words x 10,000 words of vocabulary would be 400 MB a copy
+        for begin in range(0, len(y_valid), SCORE_ROWS):
+            windows, targets = x_valid[begin : begin + SCORE_ROWS], y_valid[begin : begin + SCORE_ROWS]
+            rows = np.arange(len(targets))
+            net.append(self.predict_windows(windows, network_only=True, raw=True)[rows, targets])
+            counted = counts.predict_windows(windows)
+            ngram.append(counted[rows, targets])
+            buckets.append(_buckets(pairs, windows, counted))
+        net, ngram, buckets = (np.concatenate(part) for part in (net, ngram, buckets))
         grid = np.linspace(0.0, 1.0, 51)
 
         def best(mask: np.ndarray) -> float:
@@ -693,10 +700,10 @@ class NextWordModel:
         """Top-1, top-5 accuracy and perplexity of predicting ids[start:] (the held-out words)."""
         windows, targets = make_windows(ids, self.config.context, start)
 
-        def rows(batch_size: int = 1024):
-            # batch by batch: 50,000 held-out words x 10,000 words of vocabulary would be 2 GB
-            for begin in range(0, len(windows), batch_size):
-                yield from self.predict_windows(windows[begin : begin + batch_size],
+        def rows():
+            # block by block: 50,000 held-out words x 10,000 words of vocabulary would be 4 GB
+            for begin in range(0, len(windows), SCORE_ROWS):
+                yield from self.predict_windows(windows[begin : begin + SCORE_ROWS],
                                                 network_only=network_only)
 
         return score_distributions(rows(), targets)
