@@ -12,7 +12,12 @@ import pytest
 
 from core.config import ForecastConfig
 from core.errors import InputError
-from core.forecast.backtest import backtest_task, covariates_for, run_backtest
+from core.forecast.backtest import (
+    backtest_task,
+    covariates_for,
+    horizon_with_covariates,
+    run_backtest,
+)
 from core.forecast.covariates import series_with_covariates
 from core.forecast.rnn import RNNForecaster
 from core.forecast.tuning import TuningSettings, tune, tuning_task
@@ -51,6 +56,16 @@ def test_covariates_for_keeps_what_the_settings_name():
     calendar = covariates_for(QUICK.replace(calendar=True), None, "the backtest", series)
     assert calendar is not None and calendar.calendar and not calendar.names()
     assert len(calendar.time) == len(series.values)
+
+
+def test_known_covariates_limit_the_horizon_as_the_forecast_does():
+    series, covariates = demand(future=5)  # a weather forecast of 5 days; daily default is 14
+    auto = ForecastConfig(covariates="temperature")
+    assert horizon_with_covariates(series, auto, covariates).horizon == 5
+    assert horizon_with_covariates(series, auto.replace(horizon=9), covariates).horizon == 9
+    assert horizon_with_covariates(series, auto, None).horizon is None
+    _, no_future = demand(future=0)
+    assert horizon_with_covariates(series, auto, no_future).horizon is None
 
 
 @pytest.mark.slow

@@ -130,6 +130,18 @@ def covariates_for(config: ForecastConfig, covariates: Covariates | None, what: 
     return covariates
 
 
+def horizon_with_covariates(series: Any, config: ForecastConfig,
+                            covariates: Covariates | None) -> ForecastConfig:
+    """`config` with the horizon the forecast would use: with known-in-advance covariates and
+    no horizon set, at most the future rows the file gives (as `resolve_with_covariates`)."""
+    if covariates is None or not covariates.known or config.horizon is not None:
+        return config
+    resolved = resolve_config(series, config.replace(holdout=config.holdout or 1))
+    if 0 < covariates.future_rows < resolved.horizon:
+        return config.replace(horizon=covariates.future_rows)
+    return config
+
+
 def fit_fold(forecaster: Forecaster, data: SeriesData, origin: int, horizon: int,
              context: JobContext | None = None, covariates: Covariates | None = None) -> Fold:
     """One fold: a fresh copy of `forecaster` fitted on the points before `origin` only,
@@ -159,7 +171,7 @@ def run_backtest(series: Any, config: ForecastConfig, folds: int,
     """
     covariates = covariates_for(config, covariates, "the backtest", series)
     data = as_series(series)
-    config = resolved_for_backtest(series, config)
+    config = resolved_for_backtest(series, horizon_with_covariates(series, config, covariates))
     horizon, season = config.horizon, config.season
     data = dataclasses.replace(data, season=season)
     check_folds(len(data), folds, horizon)

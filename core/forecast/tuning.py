@@ -38,7 +38,7 @@ from core import metrics as metric_functions
 from core.cells import cell_keys, cell_names
 from core.config import ForecastConfig
 from core.errors import InputError, JobStopped, RNNLabError, TrainingError
-from core.forecast.backtest import covariates_for, fold_origins
+from core.forecast.backtest import covariates_for, fold_origins, horizon_with_covariates
 from core.forecast.base import SeriesData, as_series
 from core.forecast.covariates import Covariates
 from core.forecast.rnn import RNNForecaster, plan_for
@@ -299,7 +299,7 @@ def tune(series: Any, config: ForecastConfig, settings: TuningSettings,
     started = time.perf_counter()
     covariates = covariates_for(config, covariates, "the search", series)
     data = as_series(series)
-    resolved = resolve_config(series, config)
+    resolved = resolve_config(series, horizon_with_covariates(series, config, covariates))
     holdout, horizon, season = resolved.holdout, resolved.horizon, resolved.season
     # The holdout is cut off here, before anything else sees the series.
     train = dataclasses.replace(data.head(len(data) - holdout), season=season)
