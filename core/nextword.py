@@ -118,20 +118,20 @@ class Split:
 
 
 def split_corpus(tokens: Sequence[str], min_count: int = 2, max_vocab: int = 10_000) -> Split:
-    """Hold out the last 10% of the words; build the vocabulary on the rest."""
+    """Hold out the last 10% of the words; build the vocabulary on the rest (one pass)."""
     test_words = max(1, int(round(len(tokens) * HOLDOUT)))
     test_start = len(tokens) - test_words
     if test_start < 2:
         raise InputError(
             f"The text has {len(tokens)} words: too few to train and test. Use a longer text."
         )
-    vocab = Vocabulary.build(tokens[:test_start], min_count=min_count, max_size=max_vocab)
+    vocab, ids = Vocabulary.build_and_encode(tokens, test_start, min_count, max_vocab)
     if vocab.size < 2:
         raise InputError(
             f"No word appears {min_count} times or more in the training part of the text, so "
             "there is nothing to learn. Use a longer text or set the minimum word count to 1."
         )
-    return Split(vocab=vocab, ids=vocab.encode(tokens), test_start=test_start)
+    return Split(vocab=vocab, ids=ids, test_start=test_start)
 
 
 def make_windows(

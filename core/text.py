@@ -164,6 +164,28 @@ class Vocabulary:
         kept = [word for word, count in ranked if count >= min_count]
         return cls(kept[: max(max_size - 1, 0)])
 
+    @classmethod
+    def build_and_encode(cls, tokens: Iterable[str], count_until: int, min_count: int = 2,
+                         max_size: int = 10_000) -> tuple[Vocabulary, np.ndarray]:
+        """`build(tokens[:count_until], ...)` and its `encode(tokens)`, in one pass over `tokens`.
+
+        Each token gets a provisional number in order of first appearance while it is read; the
+        vocabulary ranks them by their count in the first `count_until` tokens, and the ids are
+        the provisional numbers mapped through that ranking (an array lookup, not a second pass).
+        """
+        numbers: dict[str, int] = {}
+        provisional = np.fromiter((numbers.setdefault(token, len(numbers)) for token in tokens),
+                                  dtype="int64")
+        counts = np.bincount(provisional[:count_until], minlength=len(numbers))
+        # first appearance breaks ties, as in `build`; words first met after count_until count 0
+        ranked = np.argsort(-counts, kind="stable")
+        kept = ranked[counts[ranked] >= min_count][: max(max_size - 1, 0)]
+        words = list(numbers)
+        vocab = cls([words[number] for number in kept])
+        to_id = np.full(len(numbers), UNK_ID, dtype="int32")
+        to_id[kept] = np.arange(2, 2 + len(kept), dtype="int32")
+        return vocab, to_id[provisional]
+
     def __len__(self) -> int:
         """Number of ids, padding included (the size of an embedding or softmax over it)."""
         return len(self.words)
