@@ -110,6 +110,7 @@ def model_step(series: Series, busy: bool) -> ForecastConfig | None:
         f"holdout {resolved.holdout}, season {resolved.season}, transform "
         f"{controls.TRANSFORM_WORDS[resolved.transform]}."
     )
+    controls.training_estimate(len(series) - resolved.holdout, resolved)
     return config
 
 

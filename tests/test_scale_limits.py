@@ -96,7 +96,7 @@ def test_the_forecast_page_refuses_a_file_over_the_limit_in_its_data_step(tmp_pa
     assert not at.exception
     errors = " ".join(texts(at.error))
     assert "300 points" in errors and "at most 200" in errors, errors
-    assert not any(button.label == "Train model" for button in at.button)
+    assert at.button(key="train").disabled  # nothing to train on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,3 +177,28 @@ def test_the_estimate_is_within_a_factor_of_two_of_the_measured_time():
           f"(training {forecaster.training_seconds_:.1f} s), load {os.getloadavg()[0]:.1f}")
     assert forecaster.training_seconds_ < 10 * 1.5
     assert 0.5 <= measured / estimate <= 2.0
+
+
+def test_the_page_shows_the_estimate_and_keeps_the_budget_in_the_settings(tmp_path):
+    data = hourly_csv(tmp_path / "meter.csv", 3000).read_bytes()
+    at = page("pages/1_Forecast.py")
+    at.radio(key="fc_source").set_value("My own CSV file").run()
+    at.file_uploader(key="fc_upload").set_value(("meter.csv", data, "text/csv"))
+    at.run()
+    assert not at.exception
+    budget = at.number_input(key="fc_budget_seconds")
+    assert budget.value == ForecastConfig().budget_seconds
+    captions = " ".join(texts(at.caption))
+    assert "Training takes about" in captions and "budget of 60 s" in captions, captions
+    budget.set_value(300.0).run()
+    assert at.session_state["_fc_config"].budget_seconds == 300.0
+    captions = " ".join(texts(at.caption))
+    assert "budget of 5 min" in captions, captions
+    assert ForecastConfig.from_json(at.session_state["_fc_config"].to_json()).budget_seconds == 300
+
+
+def test_a_short_series_is_said_to_train_until_early_stopping():
+    at = page("pages/1_Forecast.py")  # the first bundled sample: a short monthly series
+    assert not at.exception
+    captions = " ".join(texts(at.caption))
+    assert "Training takes about" in captions and "until early stopping" in captions, captions

@@ -18,6 +18,7 @@ from core.cells import cell_keys, cell_names
 from core.config import ForecastConfig
 from core.data import MISSING_POLICIES, Table
 from core.errors import RNNLabError
+from core.forecast.windows import BUDGET_WINDOWS, estimate_parts, machine_busy
 from core.links import Choice, Link, link_fields
 from core.settingsfile import (
     DATA_SETTINGS,
@@ -516,6 +517,14 @@ def forecast_settings(disabled: bool = False) -> ForecastConfig:
             disabled=disabled, **PERSIST,
             help="How many times training goes through all the training windows (at most).",
         )
+        low, high = ForecastConfig.RANGES["budget_seconds"]
+        values["budget_seconds"] = st.number_input(
+            "Training budget (seconds)", min_value=float(low), max_value=float(high), step=30.0,
+            format="%.0f", key=KEYS["budget_seconds"], disabled=disabled, **PERSIST,
+            help="A long series stops training when this much time is spent (the validated fit "
+            "and the fit on all the data together); raise it to train longer. A short series "
+            f"(up to {BUDGET_WINDOWS} training windows) trains until early stopping ends it.",
+        )
         values["batch_size"] = st.number_input(
             "Batch size", min_value=1, max_value=4096, step=8, key=KEYS["batch_size"],
             disabled=disabled, **PERSIST,
@@ -576,6 +585,33 @@ def forecast_settings(disabled: bool = False) -> ForecastConfig:
     values["dropout"] = round(float(values["dropout"]), 4)
     values["clipnorm"] = round(float(values["clipnorm"]), 4)
     return ForecastConfig(**values)
+
+
+def training_estimate(points: int, config: ForecastConfig) -> None:
+    """The caption under the settings: about how long training on `points` points takes
+    (`config` resolved for the series), before Train is pressed."""
+    estimate = estimate_parts(points, config, machine_busy())
+    text = (f"Training takes about {_duration(estimate['training'])} on this series "
+            f"(about {_duration(estimate['total'])} in all, with the classical methods and the "
+            "scores)")
+    if estimate["budgeted"]:
+        text += (f"; it stops at the budget of {_duration(config.budget_seconds)}: raise the "
+                 "budget to train longer.")
+    else:
+        text += "; a series this short trains until early stopping ends it."
+    if estimate["busy"] > 1.5:
+        text += (f" The machine is busy now (about {estimate['busy']:.0f} times its cores' "
+                 "work), which the estimate includes.")
+    st.caption(text)
+
+
+def _duration(seconds: float) -> str:
+    """'40 s', '3 min', '1.5 h'."""
+    if seconds < 90:
+        return f"{max(5, round(seconds / 5) * 5):.0f} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60):.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def config_from_state(state: Any) -> ForecastConfig:

@@ -115,30 +115,57 @@ def window_batches(count: int, encode: Encode, batch_size: int, seed: int,
     return WindowBatches()
 
 
-# Measured with bench/scale.py on the shared 2-core machine (other people's work beside it),
-# the default GRU of 32 units: fixed costs, and the cost of one window through one network.
-# They only size the estimate shown before training; the budget is what bounds training.
-START_SECONDS = 8.0  # TensorFlow's import, building the network, the first epoch's tracing
+# Measured with bench/scale.py on the shared 2-core machine (other people's work beside it,
+# divided by how busy it was), the default GRU of 32 units. They only size the estimate shown
+# before training; the budget is what bounds training.
+START_SECONDS = 8.0  # building the network, the first epoch's tracing, the validation paths
 SECONDS_PER_WINDOW = 4e-4  # one training window (window 48, 32 units), validation included
 TYPICAL_EPOCHS = 30  # where early stopping usually ends (patience 10)
-CLASSICAL_SECONDS_PER_POINT = 2e-3  # AutoETS, AutoTheta and AutoARIMA on the recent points
+# Every classical fit of a forecast (the mix's members, the baselines beside it), per point they
+# read (at most `core.forecast.baselines.RECENT_POINTS`).
+CLASSICAL_SECONDS_PER_POINT = 1e-2
 
 
-def estimate_seconds(points: int, config, classical_points: int | None = None) -> float:
-    """About how long a forecast of a series of `points` training points takes, in seconds:
-    the network's two fits (at most `config.budget_seconds`) plus fixed costs and the classical
-    members of the mix (fitted on at most `classical_points` recent points).
+def machine_busy() -> float:
+    """How many times over this machine's cores are asked for now (the last minute's load
+    average over the cores; 1 when idle or unknown): on a busy machine everything but a
+    budget takes about that many times longer."""
+    import os
 
-    Shown before training ("about 40 s"); the job tells the time left as it trains.
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 1.0
+    return max(1.0, load / (os.cpu_count() or 1))
+
+
+def estimate_parts(points: int, config, busy: float = 1.0) -> dict:
+    """About how long a forecast of a series of `points` training points takes, in seconds, on
+    a machine `busy` times over (`machine_busy()`): {"training": the network's two fits (at
+    most `config.budget_seconds` for a series of more than BUDGET_WINDOWS windows), "total":
+    with the fixed costs and the classical methods, "budgeted": whether the budget applies,
+    "busy": busy}. Shown before training ("about 40 s"); the job tells the time left as it
+    trains.
     """
-    from core.forecast.rnn import CLASSICAL_POINTS
+    from core.forecast.baselines import RECENT_POINTS
 
     points = max(int(points), 0)
+    busy = max(float(busy), 1.0)
     windows = min(points, WINDOWS_PER_EPOCH)
     per_window = (SECONDS_PER_WINDOW * config.ensemble * config.num_layers
                   * max(config.units, 16) / 32 * (config.window or 48) / 48)
     epochs = min(config.epochs, TYPICAL_EPOCHS)
     refit = 2 if config.refit else 1
-    training = min(config.budget_seconds, refit * epochs * windows * per_window)
-    recent = min(points, classical_points or CLASSICAL_POINTS)
-    return START_SECONDS + training + recent * CLASSICAL_SECONDS_PER_POINT
+    training = refit * epochs * windows * per_window * busy
+    budgeted = points > BUDGET_WINDOWS
+    if budgeted:
+        training = min(config.budget_seconds, training)
+    others = (START_SECONDS + min(points, RECENT_POINTS) * CLASSICAL_SECONDS_PER_POINT) * busy
+    return {"training": training, "total": training + others, "budgeted": budgeted,
+            "busy": busy}
+
+
+def estimate_seconds(points: int, config, busy: float = 1.0) -> float:
+    """About how long a forecast of a series of `points` training points takes, in seconds
+    (`estimate_parts`' total)."""
+    return estimate_parts(points, config, busy)["total"]
