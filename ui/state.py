@@ -7,7 +7,9 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-PAGE_ICON = "🔁"
+# A Material icon, not an emoji: an emoji makes set_page_config load Streamlit's emoji catalogue
+# (0.43 s, measured at load 23) in the first run of every page.
+PAGE_ICON = ":material/autorenew:"
 # The sidebar's links. Streamlit's own page list would call the home page "app" (its file name).
 NAVIGATION = (
     ("app.py", "Home", ":material/home:"),
