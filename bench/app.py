@@ -2,7 +2,8 @@
 the overhead of training through the page's job against a bare `model.fit`.
 
     python bench/app.py                 # everything (needs Debian's chromium for the browser part)
-    python bench/app.py --no-browser    # only the job overhead
+    python bench/app.py --no-browser    # the home page's first run and the job overhead
+    python bench/app.py --home-only     # only the home page's first run (AppTest, seconds)
     python bench/app.py --epochs 20 --repeats 3
 
 1. Home cold start: a fresh `streamlit run app.py` server; the time until its health endpoint
@@ -12,7 +13,11 @@ the overhead of training through the page's job against a bare `model.fit`.
    off), the time from clicking "Train model" until the learning curve shows its first point:
    once right after the page opened (the workers may still be loading TensorFlow), and once more
    when they are warm.
-3. Job overhead: the same network (GRU, defaults) on the same windows of the same series, trained
+3. Home first run without a browser: in a fresh Python with Streamlit already imported (as in a
+   server that has served nothing yet), the time of the home page's first run in AppTest (its
+   imports, its drawing, the job manager it starts), and which heavy libraries it loaded; the
+   median of a few runs. Goal: at most 1 s.
+4. Job overhead: the same network (GRU, defaults) on the same windows of the same series, trained
    for the same epochs (early stopping off) (a) through the page's job: `JobManager.submit` of the
    forecast task, timed from the moment the job starts running until its last epoch is reported;
    (b) as a bare `model.fit` in a separate process with the worker's thread settings: the
@@ -142,7 +147,47 @@ def browser_figures(epochs: int) -> list[tuple[str, float, str]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# 3: the job against a bare fit
+# 3: the home page's first run, without a browser
+
+HEAVY = ("tensorflow", "keras", "pandas", "numpy", "plotly.graph_objects", "scipy", "statsmodels")
+HOME_FIRST_RUN = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from streamlit.testing.v1 import AppTest
+before = set(sys.modules)
+at = AppTest.from_file({app!r}, default_timeout=120)
+started = time.perf_counter()
+at.run()
+seconds = time.perf_counter() - started
+loaded = set(sys.modules) - before
+from ui.jobs import job_manager
+job_manager().shutdown()
+print(json.dumps({{"seconds": seconds, "failed": bool(at.exception),
+                  "heavy": [name for name in {heavy!r} if name in loaded]}}))
+"""
+
+
+def home_first_run(repeats: int) -> list[tuple[str, float, str]]:
+    script = HOME_FIRST_RUN.format(root=str(ROOT), app=str(ROOT / "app.py"), heavy=HEAVY)
+    seconds, heavy = [], set()
+    for _ in range(repeats):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              cwd=ROOT, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"the home page's first run failed: {done.stderr[-1000:]}")
+        run = json.loads(done.stdout.strip().splitlines()[-1])
+        if run["failed"]:
+            raise RuntimeError("the home page raised an exception in AppTest")
+        seconds.append(run["seconds"])
+        heavy.update(run["heavy"])
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [("home page first run (AppTest, fresh process)", statistics.median(seconds),
+             f"median of {repeats} ({', '.join(f'{s:.2f}' for s in seconds)}); heavy modules "
+             f"loaded: {', '.join(sorted(heavy)) or 'none'}; load {load}")]
+
+
+# ---------------------------------------------------------------------------------------------
+# 4: the job against a bare fit
 
 BARE_FIT = r"""
 import json, pickle, sys, time
@@ -289,9 +334,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--home-only", action="store_true",
+                        help="only the home page's first run, without a browser")
     args = parser.parse_args()
+    if args.epochs < 1 or args.repeats < 1:
+        print("error: --epochs and --repeats take whole numbers of 1 or more", file=sys.stderr)
+        sys.exit(2)
 
-    rows = []
+    rows = home_first_run(max(args.repeats, 3))
+    if args.home_only:
+        _print(rows)
+        return
     if not args.no_browser:
         if Path(CHROMIUM).exists():
             rows += browser_figures(args.epochs)
@@ -299,6 +352,10 @@ def main() -> None:
             print(f"skipping the browser figures: {CHROMIUM} not found "
                   "(apt-get install chromium)", file=sys.stderr)
     rows += job_overhead(args.epochs, args.repeats)
+    _print(rows)
+
+
+def _print(rows: list[tuple[str, float, str]]) -> None:
     print("\n| measurement | value | what |\n|---|---:|---|")
     for name, value, what in rows:
         unit = " %" if name.startswith("overhead") else " s"
