@@ -4,7 +4,7 @@ watch it finish, apply the best settings to the controls."""
 from __future__ import annotations
 
 import pytest
-from app_helpers import page, run_until_finished, texts
+from app_helpers import job_of, page, run_until_finished, texts
 
 from ui.jobs import job_manager
 from ui.tuning_view import trials_figure
@@ -58,3 +58,21 @@ def test_a_search_runs_as_a_job_and_apply_sets_the_controls():
     assert units != 300 and 8 <= units <= 128
     assert at.session_state["fc_epochs"] == 1  # the settings not searched stay as they were
     assert "Applied to the model settings above" in " ".join(texts(at.info))
+
+
+def test_start_search_while_a_backtest_runs_says_why_beside_the_search():
+    """The one-job notice belongs to the button pressed: it used to be shown by the first panel
+    drawn, inside the closed 'saved model' expander, so the click seemed to start nothing."""
+    at = page(PAGE, timeout=120)
+    at.button(key="bt-start").click().run()
+    backtest = job_of(at, "backtest")
+    assert backtest is not None
+    try:
+        at.button(key="tn-start").click().run()
+        assert job_of(at, "tuning") is None
+        search = next(e for e in at.expander if e.label.startswith("Find settings for me"))
+        saved = next(e for e in at.expander if e.label.startswith("Forecast with a saved model"))
+        assert "already training a backtest" in " ".join(texts(search.warning))
+        assert not saved.warning
+    finally:
+        backtest.stop()

@@ -184,7 +184,7 @@ def busy_notice(key: str) -> bool:
     if other is None:
         return False
     activity = ACTIVITIES.get(_group(other.tag), "something else")
-    st.session_state[_NOTICE_KEY] = (
+    st.session_state[_NOTICE_KEY] = key, (
         f"You are already training {activity}. One training per person at a time keeps the "
         "queue fair for the whole class: wait for it to finish (or stop it on its page), "
         "then press the button again."
@@ -212,7 +212,7 @@ def start_job(key: str, task: str, payload: Any, *, record: Any = None) -> Job |
         job = manager.submit(task, payload, owner=token, tag=key, note=record,
                              first=bool(teacher) and token == teacher)
     except (QueueFull, QueueUnavailable) as error:
-        st.session_state[_NOTICE_KEY] = str(error)
+        st.session_state[_NOTICE_KEY] = key, str(error)
         return None
     if previous is not None and previous.id != job.id:
         try:
@@ -241,11 +241,15 @@ def job_record(key: str) -> Any:
     return None if job is None else job.note
 
 
-def show_notice() -> None:
-    """Say why the last Train click started nothing (busy, queue full, queue unreachable)."""
-    notice = st.session_state.pop(_NOTICE_KEY, None)
-    if notice:
-        st.warning(notice, icon=":material/hourglass_top:")
+def show_notice(key: str) -> None:
+    """Say why the last click that would start a job under `key` started nothing (busy, queue
+    full, queue unreachable). Only `key`'s panel says it: a page with several panels (one in a
+    closed expander) would otherwise show it in the first, out of sight of the button."""
+    notice = st.session_state.get(_NOTICE_KEY)
+    if notice is None or notice[0] != key:
+        return
+    del st.session_state[_NOTICE_KEY]
+    st.warning(notice[1], icon=":material/hourglass_top:")
 
 
 def finished_run(
@@ -290,7 +294,7 @@ def training_panel(
     snapshot (None when there is no job). When the job finishes, the whole page reruns once so
     that the results below the panel appear.
     """
-    show_notice()
+    show_notice(key)
     job = current_job(key)
     if job is None:
         return None
