@@ -248,7 +248,7 @@ def main() -> None:
         st.caption("The model settings appear once the data is ready.")
     else:
         saved_model_step(series, busy)
-        tuning_view.tuning_step(series, config, busy)
+        tuning_view.tuning_step(series, config, busy, st.session_state.get(COVARIATES_KEY))
 
     params = links.publish_link("fc", config or controls.current_config(),
                                 controls.link_values(), controls.LINK_FIELDS,
@@ -261,7 +261,7 @@ def main() -> None:
 
     st.header("4. Results", anchor="results")
     results_step(config)
-    backtest_view.backtest_step(series, config, busy)
+    backtest_view.backtest_step(series, config, busy, st.session_state.get(COVARIATES_KEY))
     job_manager()  # start the workers (they load TensorFlow) before the first Train click
 
 

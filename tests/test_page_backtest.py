@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from app_helpers import page, run_until_finished, texts
+from app_helpers import job_of, page, run_until_finished, texts
 
 from core.data import Series
 from core.forecast.backtest import BacktestResult
+from tests.test_covariates import demand_csv
 from ui.backtest_view import backtest_figure, scores_frame, summary
 from ui.jobs import job_manager
 
@@ -98,3 +99,45 @@ def test_a_backtest_runs_as_a_job_and_shows_its_chart_and_table():
     assert "fold 2 MASE" in table.columns and len(table) == 7  # the model and six baselines
     assert all(math.isfinite(value) for value in table["mean MASE"])
     assert "over 2 fold(s)" in " ".join(texts(at.markdown))
+
+
+def with_covariate() -> object:
+    """The page on a daily demand file with 'temperature' chosen as known in advance."""
+    at = page(PAGE, timeout=120)
+    at.radio(key="fc_source").set_value("My own CSV file").run()
+    at.file_uploader(key="fc_upload").set_value(
+        ("demand.csv", demand_csv(points=90, future=7).encode(), "text/csv"))
+    at.run()
+    at.multiselect(key="fc_known_pick").set_value(["temperature"]).run()
+    assert not at.exception and not at.error, texts(at.error)
+    return at
+
+
+def test_the_backtest_and_the_search_say_which_covariates_their_networks_read():
+    at = with_covariate()
+    notes = " ".join(texts(at.info))
+    assert "Each fold's network reads the explanatory columns chosen with the data: " \
+           "temperature (known in advance)" in notes
+    assert "Every trial's network reads the explanatory columns chosen with the data: " \
+           "temperature (known in advance)" in notes
+
+
+def test_without_covariates_neither_says_so():
+    at = page(PAGE)
+    assert "explanatory columns" not in " ".join(texts(at.info))
+
+
+@pytest.mark.slow
+def test_a_backtest_with_a_covariate_hands_it_to_the_folds_networks():
+    at = with_covariate()
+    at.number_input(key="fc_epochs").set_value(1)
+    at.number_input(key="bt_folds").set_value(2)
+    at.run()
+    at.button(key="bt-start").click().run()
+    assert not at.exception
+    run_until_finished(at, "backtest", timeout=500)
+    assert not at.exception and not at.error, texts(at.error)
+    result = job_of(at, "backtest").result
+    assert result.report["covariates"] == "temperature (known in advance)"
+    assert "Each fold's network read temperature (known in advance)" in " ".join(
+        texts(at.caption))

@@ -22,11 +22,13 @@ from core.forecast.backtest import (
     TASK,
     BacktestResult,
     check_folds,
+    covariates_for,
     fold_winners,
     mase_range,
     resolved_for_backtest,
 )
 from core.forecast.baselines import label_of
+from core.forecast.covariates import Covariates
 from ui.forecast_view import COLOURS, recent_view, time_format, zoom_buttons
 from ui.jobs import current_job, is_busy, start_job, training_panel
 
@@ -38,8 +40,11 @@ FOLD_COLOURS = ("#7F3C8D", "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A"
                 "#008695", "#CF1C90", "#f97b72")
 
 
-def backtest_step(series: Series | None, config: ForecastConfig | None, busy: bool) -> None:
-    """The section: folds, Start, the live panel, then the chart and the scores."""
+def backtest_step(series: Series | None, config: ForecastConfig | None, busy: bool,
+                  covariates: Covariates | None = None) -> None:
+    """The section: folds, Start, the live panel, then the chart and the scores.
+    `covariates`: the explanatory columns chosen with the data (each fold's network reads
+    them; the baselines cannot)."""
     st.subheader("Check from several origins (backtest)", anchor="backtest")
     st.caption(
         "One good holdout can be luck. A backtest goes back in time: from each of K starting "
@@ -48,7 +53,12 @@ def backtest_step(series: Series | None, config: ForecastConfig | None, busy: bo
         "Similar scores in every fold mean the holdout's verdict can be trusted."
     )
     ready = series is not None and config is not None
-    st.session_state[READY_KEY] = (series, config) if ready else None
+    st.session_state[READY_KEY] = (series, config, covariates) if ready else None
+    if ready and covariates is not None and covariates.used:
+        st.info(f"Each fold's network reads the explanatory columns chosen with the data: "
+                f"{covariates.describe()} (the known-in-advance values over the fold's points "
+                "from the file, as they would be known then). The baselines read none.",
+                icon=":material/insights:")
     running = is_busy(JOB_KEY)
     left, _ = st.columns([1, 3])
     left.number_input("Folds", min_value=1, max_value=MAX_FOLDS, value=3, step=1, key=FOLDS_KEY,
@@ -76,16 +86,19 @@ def start_backtest() -> None:
     ready = st.session_state.get(READY_KEY)
     if ready is None or is_busy(JOB_KEY):
         return
-    series, config = ready
+    series, config, covariates = ready
     folds = int(st.session_state.get(FOLDS_KEY) or 3)
     try:
         resolved = resolved_for_backtest(series, config)
         check_folds(len(series.values), folds, resolved.horizon)
+        covariates = covariates_for(config, covariates, "the backtest", series)
     except RNNLabError as error:
         st.session_state["_bt_error"] = f"**The backtest cannot run.** {error}"
         return
-    start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict(), "folds": folds},
-              record={"series": series, "config": config})
+    payload = {"series": series, "config": config.to_dict(), "folds": folds}
+    if covariates is not None:
+        payload["covariates"] = covariates
+    start_job(JOB_KEY, TASK, payload, record={"series": series, "config": config})
 
 
 def fold_progress_figure(logs: tuple[dict, ...] | list[dict]) -> go.Figure:
@@ -202,6 +215,9 @@ def show_backtest(series: Series, result: BacktestResult, key: str) -> None:
                    "before the Stop click.")
     st.plotly_chart(backtest_figure(series, result), key=f"backtest-{key}", width="stretch")
     st.markdown(f"**Backtest.** {summary(result)}")
+    if result.report.get("covariates"):
+        st.caption(f"Each fold's network read {result.report['covariates']}; the baselines "
+                   "read none.")
     st.dataframe(
         scores_frame(result), hide_index=True, width="stretch", key=f"backtest-scores-{key}",
         column_config={"best": st.column_config.TextColumn(

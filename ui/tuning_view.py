@@ -14,6 +14,8 @@ from plotly.subplots import make_subplots
 from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
+from core.forecast.backtest import covariates_for
+from core.forecast.covariates import Covariates
 from core.forecast.tuning import (
     DEFAULT_SEARCH,
     LIMITS,
@@ -39,8 +41,11 @@ STATE_WORDS = {"complete": "scored", "pruned": "pruned (fell behind)", "diverged
                "stopped": "stopped", "failed": "failed"}
 
 
-def tuning_step(series: Series | None, config: ForecastConfig | None, busy: bool) -> None:
-    """The section: budget, what to search, Start, the live trials, then Apply best settings."""
+def tuning_step(series: Series | None, config: ForecastConfig | None, busy: bool,
+                covariates: Covariates | None = None) -> None:
+    """The section: budget, what to search, Start, the live trials, then Apply best settings.
+    `covariates`: the explanatory columns chosen with the data (every trial's network reads
+    them, as the model trained afterwards does)."""
     job = current_job(JOB_KEY)
     with st.expander("Find settings for me (hyperparameter search)", expanded=job is not None):
         st.caption(
@@ -52,7 +57,11 @@ def tuning_step(series: Series | None, config: ForecastConfig | None, busy: bool
             "trial is your settings now."
         )
         ready = series is not None and config is not None
-        st.session_state[READY_KEY] = (series, config) if ready else None
+        st.session_state[READY_KEY] = (series, config, covariates) if ready else None
+        if ready and covariates is not None and covariates.used:
+            st.info(f"Every trial's network reads the explanatory columns chosen with the data: "
+                    f"{covariates.describe()}. Clear them there to search without them.",
+                    icon=":material/insights:")
         running = job is not None and not job.state.finished
         left, middle, right = st.columns([1, 1, 2])
         budget = left.radio("Budget", BUDGETS, key=BUDGET_KEY, disabled=running,
@@ -91,7 +100,7 @@ def start_search() -> None:
     ready = st.session_state.get(READY_KEY)
     if ready is None or is_busy(JOB_KEY):
         return
-    series, config = ready
+    series, config, covariates = ready
     state = st.session_state
     by_trials = state.get(BUDGET_KEY, "trials") == "trials"
     try:
@@ -100,13 +109,15 @@ def start_search() -> None:
             minutes=None if by_trials else float(state.get(MINUTES_KEY) or 2.0),
             search=tuple(state.get(SEARCH_KEY) or ()),
         )
+        covariates = covariates_for(config, covariates, "the search", series)
     except RNNLabError as error:
         state["_tn_error"] = f"**The search cannot start.** {error}"
         return
     state.pop(APPLIED_KEY, None)
-    start_job(JOB_KEY, TASK, {"series": series, "config": config.to_dict(),
-                              "settings": settings.to_dict()},
-              record={"series": series, "config": config})
+    payload = {"series": series, "config": config.to_dict(), "settings": settings.to_dict()}
+    if covariates is not None:
+        payload["covariates"] = covariates
+    start_job(JOB_KEY, TASK, payload, record={"series": series, "config": config})
 
 
 def apply_best(best: dict) -> None:
