@@ -57,7 +57,7 @@ from core.config import NextWordConfig
 from core.errors import ConfigError, InputError, JobStopped, TrainingError
 from core.jobs import JobContext
 from core.modelfile import ModelFileError, load_model_file, save_model_file
-from core.ngram import KneserNey, score_distributions
+from core.ngram import KneserNey, ScoreTally
 from core.sampling import sample_positions
 from core.text import (
     PAD_ID,
@@ -638,13 +638,22 @@ class NextWordModel:
         with the network share of its history-count bucket; `network_only` leaves the counts out.
         """
         windows = np.asarray(windows, dtype="int32").reshape(-1, self.config.context)
+        return self._finish(windows, self._network(windows, batch_size), network_only, raw)
+
+    def _network(self, windows: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """The network's probabilities (the members averaged), padding zeroed, renormalised."""
         parts = [
             np.mean(np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size])),
                     axis=0) if self.config.ensemble > 1
             else np.asarray(self.model_.predict_on_batch(windows[i : i + batch_size]))
             for i in range(0, len(windows), batch_size)
         ]
-        proba = renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
+        return renormalise(np.concatenate(parts) if parts else np.zeros((0, len(self.vocab_))))
+
+    def _finish(self, windows: np.ndarray, proba: np.ndarray, network_only: bool,
+                raw: bool) -> np.ndarray:
+        """The network's probabilities `proba` mixed with the counts' and corrected for `<unk>`
+        (see `predict_windows`); `proba` itself is left as it was."""
         if not network_only and self.ngram_ is not None:
             counted = self.ngram_.predict_windows(windows)
             share = self.mix_weights_[_buckets(self.pairs_, windows, counted)][:, None]
@@ -696,17 +705,28 @@ class NextWordModel:
             window = np.concatenate([window[1:], [next_id]]).astype("int32")
             yield self.vocab_.words[next_id]
 
-    def score(self, ids: np.ndarray, start: int, network_only: bool = False) -> dict[str, float]:
-        """Top-1, top-5 accuracy and perplexity of predicting ids[start:] (the held-out words)."""
+    def score(self, ids: np.ndarray, start: int, network_only: bool = False,
+              with_network: bool = False) -> dict[str, Any]:
+        """Top-1, top-5 accuracy and perplexity of predicting ids[start:] (the held-out words).
+
+        With `with_network`, also the network's alone under "network" (the network runs once).
+        """
         windows, targets = make_windows(ids, self.config.context, start)
-
-        def rows():
-            # block by block: 50,000 held-out words x 10,000 words of vocabulary would be 4 GB
-            for begin in range(0, len(windows), SCORE_ROWS):
-                yield from self.predict_windows(windows[begin : begin + SCORE_ROWS],
-                                                network_only=network_only)
-
-        return score_distributions(rows(), targets)
+        model, network = ScoreTally(), ScoreTally()
+        # block by block: 50,000 held-out words x 10,000 words of vocabulary would be 4 GB
+        for begin in range(0, len(windows), SCORE_ROWS):
+            block, block_targets = (windows[begin : begin + SCORE_ROWS],
+                                    targets[begin : begin + SCORE_ROWS])
+            proba = self._network(block)
+            if network_only or with_network:
+                network.add(self._finish(block, proba, network_only=True, raw=False),
+                            block_targets)
+            if not network_only:
+                model.add(self._finish(block, proba, network_only=False, raw=False),
+                          block_targets)
+        if network_only:
+            return network.result()
+        return {**model.result(), **({"network": network.result()} if with_network else {})}
 
     # -- saving
 
@@ -858,9 +878,8 @@ def train_and_evaluate(
     split = split_corpus(tokens, config.min_count, config.max_vocab)
     model = NextWordModel(config).fit(split.ids[: split.test_start], split.vocab, context)
     context.say("Scoring the network on the held-out words...")
-    scores = model.score(split.ids, split.test_start)
+    scores = model.score(split.ids, split.test_start, with_network=config.mix_counts)
     if config.mix_counts:
-        scores["network"] = model.score(split.ids, split.test_start, network_only=True)
         scores["mix_shares"] = [float(share) for share in model.mix_weights_]
     scores["unknown_training_share"], scores["unknown_expected_share"] = model.unknown_rates_
     seconds = time.perf_counter() - start

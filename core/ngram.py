@@ -14,7 +14,7 @@ takes tens of MB (a dictionary of tuples per history took hundreds) and a few se
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -157,13 +157,13 @@ class KneserNey:
         padded = np.concatenate([np.zeros(keep, dtype="int64"), ids])
         offsets = np.arange(keep)
 
-        def rows() -> Iterator[np.ndarray]:
-            for begin in range(start, len(ids), SCORE_BATCH):
-                positions = np.arange(begin, min(begin + SCORE_BATCH, len(ids)))
-                # padded[p : p + keep] = the `keep` ids before ids[p]
-                yield from self.predict_windows(padded[positions[:, None] + offsets[None, :]])
-
-        return score_distributions(rows(), ids[start:])
+        tally = ScoreTally()
+        for begin in range(start, len(ids), SCORE_BATCH):
+            positions = np.arange(begin, min(begin + SCORE_BATCH, len(ids)))
+            # padded[p : p + keep] = the `keep` ids before ids[p]
+            tally.add(self.predict_windows(padded[positions[:, None] + offsets[None, :]]),
+                      ids[positions])
+        return tally.result()
 
 
 class _Level:
@@ -197,24 +197,44 @@ def _modified_discounts(counts: np.ndarray) -> tuple[float, float, float]:
     return (min(max(d1, 0.05), 1.0), min(max(d2, 0.05), 2.0), min(max(d3, 0.05), 3.0))
 
 
+class ScoreTally:
+    """Top-1, top-5 hits and log-loss added up over blocks of full distributions."""
+
+    def __init__(self):
+        self.hits1 = self.hits5 = self.count = 0
+        self.log_loss = 0.0
+
+    def add(self, proba: np.ndarray, targets: Sequence[int]) -> None:
+        """Count one block: row i of `proba` is the distribution that predicts `targets[i]`."""
+        proba = np.atleast_2d(proba)
+        targets = np.asarray(targets, dtype="int64").reshape(-1)
+        p = proba[np.arange(len(targets)), targets][:, None]
+        # the rank a top-k list would give it: ties go to the lower id, as with arg-max
+        lower = np.arange(proba.shape[1])[None, :] < targets[:, None]
+        better = np.sum(proba > p, axis=1) + np.sum((proba == p) & lower, axis=1)
+        self.hits1 += int(np.sum(better < 1))
+        self.hits5 += int(np.sum(better < 5))
+        self.log_loss -= float(np.sum(np.log(np.maximum(p, 1e-12))))
+        self.count += len(targets)
+
+    def result(self) -> dict[str, float]:
+        """{"top1", "top5", "perplexity"}.
+
+        Raises:
+            ValueError: nothing was added.
+        """
+        if self.count == 0:
+            raise ValueError("nothing to score")
+        return {
+            "top1": self.hits1 / self.count,
+            "top5": self.hits5 / self.count,
+            "perplexity": float(np.exp(self.log_loss / self.count)),
+        }
+
+
 def score_distributions(distributions, targets: Sequence[int]) -> dict[str, float]:
     """Top-1, top-5 accuracy and perplexity of full distributions against the true next ids."""
-    hits1 = hits5 = 0
-    log_loss = 0.0
-    count = 0
+    tally = ScoreTally()
     for proba, target in zip(distributions, targets, strict=True):
-        target = int(target)
-        p = float(proba[target])
-        # the rank a top-k list would give it: ties go to the lower id, as with arg-max
-        better = int(np.sum(proba > p) + np.sum(proba[:target] == p))
-        hits1 += better < 1
-        hits5 += better < 5
-        log_loss -= np.log(max(p, 1e-12))
-        count += 1
-    if count == 0:
-        raise ValueError("nothing to score")
-    return {
-        "top1": hits1 / count,
-        "top5": hits5 / count,
-        "perplexity": float(np.exp(log_loss / count)),
-    }
+        tally.add(np.asarray(proba)[None, :], [target])
+    return tally.result()

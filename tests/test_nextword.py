@@ -316,6 +316,24 @@ def test_the_mix_blends_network_and_counts_with_shares_learnt_per_bucket(mixed_m
 
 
 @pytest.mark.slow
+def test_scoring_by_blocks_with_the_network_once_equals_scoring_row_by_row(mixed_model):
+    from core.ngram import score_distributions
+
+    model, split = mixed_model
+    windows, targets = make_windows(split.ids, model.config.context, split.test_start)
+    both = model.score(split.ids, split.test_start, with_network=True)
+    expected = score_distributions(model.predict_windows(windows), targets)
+    expected_network = score_distributions(model.predict_windows(windows, network_only=True),
+                                           targets)
+    assert {key: both[key] for key in expected} == pytest.approx(expected, rel=1e-12)
+    assert both["network"] == pytest.approx(expected_network, rel=1e-12)
+    assert model.score(split.ids, split.test_start) == pytest.approx(expected, rel=1e-12)
+    assert model.score(split.ids, split.test_start, network_only=True) == pytest.approx(
+        expected_network, rel=1e-12)
+    assert both["perplexity"] != both["network"]["perplexity"]  # two different models scored
+
+
+@pytest.mark.slow
 def test_a_mixed_model_predicts_the_same_after_loading(mixed_model, tmp_path):
     model, _ = mixed_model
     folder = model.save(tmp_path / "mixed")
