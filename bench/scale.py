@@ -18,7 +18,9 @@ forecaster fitted on the rest, one 24-step forecast). Columns:
 - fit s: the whole `RNNForecaster.fit` (windows, validation paths, the classical members);
 - total s: from the process start (TensorFlow's import included) to the scores, the
   benchmark's own AutoETS included;
-- estimate s: `core.forecast.windows.estimate_seconds` (what the page shows before Train);
+- estimate s: `core.forecast.windows.estimate_seconds` (what the page shows before Train, with
+  how busy the machine is at the case's start), to compare with fit s;
+- load start/end: the 1-minute load average (2 cores) when the case started and ended;
 - peak MB: the process's maximum resident memory (getrusage);
 - MASE (scaled by the training part's seasonal-naive MAE at lag 24) of the forecaster, of its
   network part alone, of seasonal naive and of AutoETS. AutoETS is fitted on the last
@@ -99,9 +101,10 @@ def run_series(name: str, overrides: dict) -> dict:
     config = resolve_config(series, ForecastConfig(**overrides))
     train = series.head(len(series) - config.holdout)
     actual = series.values[len(train) :]
+    load = os.getloadavg()[0]
     try:
-        from core.forecast.windows import estimate_seconds
-        estimate = estimate_seconds(len(train), config)
+        from core.forecast.windows import estimate_seconds, machine_busy
+        estimate = estimate_seconds(len(train), config, machine_busy())
     except ImportError:  # the code before the budget: no estimate
         estimate = None
     started = time.perf_counter()
@@ -127,7 +130,7 @@ def run_series(name: str, overrides: dict) -> dict:
         "training_windows": getattr(forecaster, "training_windows_", None),
         "training_s": training, "fit_s": fit_seconds,
         "total_s": time.perf_counter() - STARTED, "cpu_s": time.process_time(),
-        "estimate_s": estimate,
+        "estimate_s": estimate, "load": [load, os.getloadavg()[0]],
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "mase": {"model": score(forecast), "network": score(network),
                  "seasonal_naive": score(naive), "autoets": score(ets)},
@@ -185,8 +188,10 @@ def series_line(row: dict) -> str:
     scores = row["mase"]
     estimate = "n/a" if row["estimate_s"] is None else f"{row['estimate_s']:.0f}"
     ets = "" if row["ets_points"] >= row["points"] - 24 else f" (last {row['ets_points']:,})"
+    load = "/".join(f"{value:.0f}" for value in row.get("load", []))
     return (f"| {row['points']:,} | {row['epochs']} ({row['best_epoch']}) | {row['training_s']:.0f} "
             f"| {row['fit_s']:.0f} | {row['total_s']:.0f} | {estimate} | {row['cpu_s']:.0f} "
+            f"| {load} "
             f"| {row['peak_mb']:.0f} | {scores['model']:.3f} | {scores['network']:.3f} "
             f"| {scores['seasonal_naive']:.3f} | {scores['autoets']:.3f}{ets} |")
 
@@ -202,7 +207,7 @@ def text_line(row: dict) -> str:
 
 
 SERIES_HEADER = ("| points | epochs (best) | training s | fit s | total s | estimate s | CPU s "
-                 "| peak MB | MASE model | MASE network alone | MASE seasonal naive | MASE AutoETS |")
+                 "| load start/end | peak MB | MASE model | MASE network alone | MASE seasonal naive | MASE AutoETS |")
 TEXT_HEADER = ("| text | words | epochs | training s | total s | estimate s | CPU s | peak MB "
                "| model top-5 / ppl | KN 3-gram top-5 / ppl | KN 4-gram top-5 / ppl |")
 

@@ -164,12 +164,12 @@ def test_the_estimate_is_within_a_factor_of_two_of_the_measured_time():
     # A long enough series to train within its budget (streamed windows), with a small budget
     # so that the test is quick; measured here, on this machine, now.
     from core.forecast.rnn import RNNForecaster
-    from core.forecast.windows import estimate_seconds
+    from core.forecast.windows import estimate_seconds, machine_busy
 
     series = hourly_series(4000, seed=3)
     config = resolve_config(series, ForecastConfig(budget_seconds=10))
     train = series.head(len(series) - config.holdout)
-    estimate = estimate_seconds(len(train), config)
+    estimate = estimate_seconds(len(train), config, machine_busy())
     started = time.perf_counter()
     forecaster = RNNForecaster(config).fit(train)
     measured = time.perf_counter() - started

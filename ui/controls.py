@@ -600,8 +600,8 @@ def training_estimate(points: int, config: ForecastConfig) -> None:
     else:
         text += "; a series this short trains until early stopping ends it."
     if estimate["busy"] > 1.5:
-        text += (f" The machine is busy now (about {estimate['busy']:.0f} times its cores' "
-                 "work), which the estimate includes.")
+        text += (f" The machine is busy now: everything takes about {estimate['busy']:.1f} "
+                 "times as long as when idle, which the estimate includes.")
     st.caption(text)
 
 

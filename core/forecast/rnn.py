@@ -48,12 +48,14 @@ MIN_WINDOW = 3
 # anchor is chosen on the last ANCHOR_POINTS training points, the classical members are fitted
 # on the last CLASSICAL_POINTS points (`core.forecast.baselines.RECENT_POINTS`), and they are
 # compared with the network from at most VALIDATION_ORIGINS origins of the block (evenly
-# spaced), so that cost and memory stop growing with the length. The series of
-# bench/accuracy.py (at most a few hundred points) are below all four.
+# spaced), over at most VALIDATION_STEPS steps (or a horizon) ahead, so that cost and memory
+# stop growing with the length. The series of bench/accuracy.py (at most a few hundred points)
+# are below all five.
 MAX_VALIDATION = 1000
 ANCHOR_POINTS = 20_000
 CLASSICAL_POINTS = RECENT_POINTS
 VALIDATION_ORIGINS = 200
+VALIDATION_STEPS = 200
 # The classical members of the mix (the M competitions' usual combination of three).
 CLASSICAL = ("autoets", "autotheta", "autoarima")
 CLASSICAL_WORDS = "AutoETS, AutoTheta and AutoARIMA"
@@ -519,8 +521,10 @@ class RNNForecaster(Forecaster):
         return ", ".join(parts)
 
     def _validation_paths(self, values: np.ndarray, fit_part: int, count: int) -> np.ndarray:
-        """The network's forecasts (transformed units) from each origin of the validation block,
-        `count` steps each (NaN past the data)."""
+        """The network's forecasts (transformed units) from each origin of the validation block
+        (`validation_origins`), `count` steps each (at most VALIDATION_STEPS or a horizon; NaN
+        past the data)."""
+        count = min(count, max(VALIDATION_STEPS, self.plan_.horizon))
         origins = validation_origins(fit_part, values.size)
         length = self.encoder_.context_length
         contexts = np.stack([values[origin - length : origin] for origin in origins])

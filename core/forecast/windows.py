@@ -115,28 +115,35 @@ def window_batches(count: int, encode: Encode, batch_size: int, seed: int,
     return WindowBatches()
 
 
-# Measured with bench/scale.py on the shared 2-core machine (other people's work beside it,
-# divided by how busy it was), the default GRU of 32 units. They only size the estimate shown
-# before training; the budget is what bounds training.
-START_SECONDS = 8.0  # building the network, the first epoch's tracing, the validation paths
+# Measured with bench/scale.py and a profile of `RNNForecaster.fit` on the shared 2-core machine
+# (other people's work beside it, divided by how busy it was), the default GRU of 32 units: a
+# 10,000-point hourly fit spent about 5 s building and tracing the network, 4 s on the
+# validation paths and 16 s on the classical members (six fits on 1,000 points, 600 forwards)
+# beside its training. They only size the estimate shown before training; the budget is what
+# bounds training.
+START_SECONDS = 10.0  # building the network, the first epoch's tracing, the validation paths
 SECONDS_PER_WINDOW = 4e-4  # one training window (window 48, 32 units), validation included
 TYPICAL_EPOCHS = 30  # where early stopping usually ends (patience 10)
-# Every classical fit of a forecast (the mix's members, the baselines beside it), per point they
-# read (at most `core.forecast.baselines.RECENT_POINTS`).
-CLASSICAL_SECONDS_PER_POINT = 1e-2
+# The classical members of the mix (fitted, and carried over the validation block), per point
+# they read (at most `core.forecast.baselines.RECENT_POINTS`).
+CLASSICAL_SECONDS_PER_POINT = 1.5e-2
 
 
 def machine_busy() -> float:
-    """How many times over this machine's cores are asked for now (the last minute's load
-    average over the cores; 1 when idle or unknown): on a busy machine everything but a
-    budget takes about that many times longer."""
+    """About how many times longer work takes now than on an idle machine: the square root of
+    the last minute's load average over the cores (at least 1; 1 when unknown).
+
+    Measured here: with a load of 21 on 2 cores a 4,000-point fit took 2.8 times its idle
+    estimate (the square root of 10.5 is 3.2), not 10.5 times: the load average also counts
+    TensorFlow's threads, which mostly wait on one another.
+    """
     import os
 
     try:
         load = os.getloadavg()[0]
     except OSError:
         return 1.0
-    return max(1.0, load / (os.cpu_count() or 1))
+    return max(1.0, load / (os.cpu_count() or 1)) ** 0.5
 
 
 def estimate_parts(points: int, config, busy: float = 1.0) -> dict:
