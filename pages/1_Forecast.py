@@ -47,8 +47,9 @@ def data_step(busy: bool) -> Series | None:
     if table is None:
         return None
     choice = controls.series_options(table, file, disabled=busy)
-    choice = series_choice(table, file, choice, disabled=busy)
-    many_view.all_series_option(file, options, choice, disabled=busy)
+    every = all_series_wanted(file)
+    choice = series_choice(table, file, choice, disabled=busy, all_series=every)
+    every = many_view.all_series_option(file, options, choice, disabled=busy) is not None
     series = None
     try:
         series = loaders.load_series(file.data, options, choice, file.name)
@@ -63,12 +64,21 @@ def data_step(busy: bool) -> Series | None:
         st.dataframe(table.frame.head(200), height=300, width="stretch", key="fc-preview")
     if series is None:
         return None
-    with plot:
-        st.plotly_chart(forecast_view.series_figure(series), key="fc-series", width="stretch")
-    forecast_view.series_summary(series)
+    if not every:  # all series: each one's chart comes with the results
+        with plot:
+            st.plotly_chart(forecast_view.series_figure(series), key="fc-series",
+                            width="stretch")
+        forecast_view.series_summary(series)
     with st.columns(3)[0]:
         controls.season_setting(found=series.season, disabled=busy)
     return series
+
+
+def all_series_wanted(file) -> bool:
+    """Whether "Forecast all series" (ui.many_view's switch) is on for this file. Its switch is
+    drawn below the series choice, which must know it first: with every series forecast, there
+    is no one series to pick."""
+    return bool(st.session_state.get(f"fc_all_{file.token}"))
 
 
 def covariate_step(table, series: Series, busy: bool) -> Series | None:

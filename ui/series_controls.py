@@ -19,17 +19,22 @@ FREQUENCY_WORDS = {AUTO: "automatic", **FREQUENCIES}
 
 
 def series_choice(
-    table: Table, file: DataFile, choice: SeriesOptions, disabled: bool = False
+    table: Table, file: DataFile, choice: SeriesOptions, disabled: bool = False,
+    all_series: bool = False,
 ) -> SeriesOptions:
-    """Ask which series when the file holds several, offer a frequency override, and ask
-    about the value column when the default one was a guess."""
+    """Ask which series when the file holds several (not when `all_series` are forecast:
+    then the one chosen before is kept for when the switch goes off), offer a frequency
+    override, and ask about the value column when the default one was a guess."""
     if table.target_question and choice.target == next(iter(table.numeric_candidates), None):
         st.info(f"**Which column should be forecast?** {table.target_question}")
     ids, labels = loaders.find_series(file.data, current_read_options(table.sheet), file.name)
     left, middle, _ = st.columns(3)
     series = None
-    if ids:
-        named = " and ".join(f"'{column}'" for column in ids)
+    named = " and ".join(f"'{column}'" for column in ids)
+    if ids and all_series:
+        kept = st.session_state.get(f"fc_series_{file.token}")
+        series = kept if kept in labels else labels[0]
+    elif ids:
         series = left.selectbox(
             "Series",
             labels,
