@@ -181,6 +181,10 @@ def wait_for_quiet_workers(pid: int, timeout: float = 600.0) -> int:
 # --------------------------------------------------------------------------------------------
 # One browser session
 
+# When each session's websocket to the server closed (a dropped connection: the page reconnects,
+# and what the server sent in between is lost until a new run redraws it).
+DROPS: dict[int, list[float]] = {}
+
 
 @dataclasses.dataclass
 class SessionResult:
@@ -194,6 +198,7 @@ class SessionResult:
     engine_starting: bool = False  # the page said the training engine was still starting
     upload_retries: int = 0  # uploads repeated because the page did not show the file
     upload_seconds: float | None = None  # the (last) upload -> the page shows the series
+    dropped: int = 0  # the page's websocket to the server closed (Streamlit reconnects)
     token: str = ""  # the session's token, from its address once it has a job
     shown_at: float | None = None  # wall clock when the page showed the results
     job: dict | None = None  # the backend's log line of this session's job
@@ -244,6 +249,9 @@ async def open_session(browser, url: str, data: Path, index: int, sessions: int,
                                         accept_downloads=True)
     context.set_default_timeout(120_000)
     page = await context.new_page()
+    DROPS[index] = []
+    page.on("websocket", lambda socket: socket.on(
+        "close", lambda _: DROPS[index].append(time.monotonic())))
     try:
         retries = await prepare(page, url, data, index, epochs)
         return context, page, retries, ""
@@ -494,6 +502,7 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path,
                 go.set()  # every session that is ready clicks Train now
                 results = await asyncio.gather(*tasks)
                 seconds = time.monotonic() - began
+                ended = time.monotonic()
             results += [
                 SessionResult(index, error=f"setup: {error}")
                 for index, (_, _, _, error) in enumerate(opened)
@@ -504,6 +513,7 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path,
                                                                      strict=True):
                 result.upload_retries = retries
                 result.upload_seconds = upload_seconds
+                result.dropped = sum(when <= ended for when in DROPS.get(result.index, ()))
             for context, _, _, _ in opened:
                 await context.close()
             await browser.close()
@@ -524,7 +534,8 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path,
 # Report
 
 
-HEADER = ("backend", "N", "finished", "isolated", "upl. lost", "wait med", "wait max",
+HEADER = ("backend", "N", "finished", "isolated", "upl. lost", "ws drops", "wait med",
+          "wait max",
           "train med", "train max", "delay med", "delay max", "total max", "frag warn",
           "app CPU%", "idle MiB", "peak MiB", "load 1min")
 
@@ -546,6 +557,7 @@ def row(result: Round) -> tuple[str, ...]:
         f"{len(done)}/{result.sessions}",
         f"{sum(r.isolated for r in done)}/{result.sessions}",
         str(sum(r.upload_retries > 0 for r in result.results)),
+        str(sum(r.dropped for r in result.results)),
         _seconds(waits, statistics.median),
         _seconds(waits, max),
         _seconds(trains, statistics.median),
@@ -603,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
           "show on the page within 60 s (uploaded again). isolated: the page named only its "
           "own column, its forecast CSV held its own data and stayed in its own range, and "
           "its job was logged under its own token. frag warn: 'fragment ... does not exist' "
-          "lines in the server's log. app CPU%: the Streamlit process alone (not its workers) "
+          "lines in the server's log. ws drops: the pages' websockets to the server that closed "
+          "before the round's end (each page reconnects). app CPU%: the Streamlit process alone (not its workers) "
           "over the round, 100 = one core. idle/peak MiB: resident memory of the server and "
           "its job workers (redis: plus the worker and redis-server) before the clicks / at "
           "its highest during the round. load 1min: the machine's load average at the "
@@ -612,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.details or failures:
         print()
         print("backend    N  session  finished  wait  train  delay  total  uploads  "
-              "upload s  foreign names / error")
+              "upload s  drops  foreign names / error")
         for rnd in rounds:
             for r in rnd.results:
                 cells = [_seconds([value], max) for value in (
@@ -624,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{rnd.backend:>7}  {rnd.sessions:>3}  {r.index:>7}  {str(r.finished):>8}  "
                       + "  ".join(f"{c:>5}" for c in cells)
                       + f"  {1 + r.upload_retries:>7}  {_seconds([r.upload_seconds], max):>8}"
-                      f"  {note}")
+                      f"  {r.dropped:>5}  {note}")
     return 1 if failures else 0
 
 
