@@ -56,8 +56,8 @@ def backtest_step(series: Series | None, config: ForecastConfig | None, busy: bo
     st.session_state[READY_KEY] = (series, config, covariates) if ready else None
     if ready and covariates is not None and covariates.used:
         st.info(f"Each fold's network reads the explanatory columns chosen with the data: "
-                f"{covariates.describe()} (the known-in-advance values over the fold's points "
-                "from the file, as they would be known then). The baselines read none.",
+                f"{covariates.describe()}. Over a fold's points, known-in-advance values come "
+                "from the file, as they would be known then. The baselines read none.",
                 icon=":material/insights:")
     running = is_busy(JOB_KEY)
     left, _ = st.columns([1, 3])

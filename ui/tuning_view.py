@@ -136,7 +136,7 @@ def trials_figure(logs: tuple[dict, ...] | list[dict]) -> go.Figure:
     """The live panel's view of the search: each trial's score and the best so far, over a
     table of every trial's settings."""
     search = [name for name in SEARCHABLE if logs and name in logs[0]]
-    figure = make_subplots(rows=2, cols=1, row_heights=[0.45, 0.55], vertical_spacing=0.08,
+    figure = make_subplots(rows=2, cols=1, row_heights=[0.45, 0.55], vertical_spacing=0.13,
                            specs=[[{"type": "xy"}], [{"type": "table"}]])
     scored = [log for log in logs if log.get("score") is not None]
     figure.add_trace(go.Scatter(
@@ -165,10 +165,12 @@ def trials_figure(logs: tuple[dict, ...] | list[dict]) -> go.Figure:
     ]
     figure.add_trace(go.Table(header={"values": header, "fill_color": "#f1f3f5"},
                               cells={"values": columns}), row=2, col=1)
-    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         legend={"orientation": "h", "y": 1.08},
+    # The title at the top, the legend between it and the chart (they overlapped in Chromium).
+    figure.update_layout(height=560, margin={"l": 10, "r": 10, "t": 75, "b": 10},
+                         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
                          title={"text": "Trials (mean MASE on the training part's folds, lower "
-                                "is better)", "font": {"size": 14}})
+                                "is better)", "font": {"size": 14}, "x": 0.01, "y": 0.985,
+                                "yanchor": "top"})
     figure.update_xaxes(title_text="trial", dtick=1, row=1, col=1)
     figure.update_yaxes(title_text="MASE", row=1, col=1)
     return figure
