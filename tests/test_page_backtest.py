@@ -141,3 +141,16 @@ def test_a_backtest_with_a_covariate_hands_it_to_the_folds_networks():
     assert result.report["covariates"] == "temperature (known in advance)"
     assert "Each fold's network read temperature (known in advance)" in " ".join(
         texts(at.caption))
+
+
+def test_a_number_typed_just_before_run_backtest_is_the_one_backtested():
+    """The typed value arrives with the click, after the run that kept the settings then."""
+    at = page(PAGE, timeout=120)
+    at.number_input(key="fc_units").set_value(7)
+    at.button(key="bt-start").click().run()
+    job = job_of(at, "backtest")
+    assert job is not None
+    try:
+        assert job.note["config"].units == 7
+    finally:
+        job.stop()

@@ -76,3 +76,16 @@ def test_start_search_while_a_backtest_runs_says_why_beside_the_search():
         assert not saved.warning
     finally:
         backtest.stop()
+
+
+def test_a_number_typed_just_before_start_search_is_the_one_searched_from():
+    """The typed value arrives with the click, after the run that kept the settings then."""
+    at = page(PAGE, timeout=120)
+    at.number_input(key="fc_epochs").set_value(3)
+    at.button(key="tn-start").click().run()
+    job = job_of(at, "tuning")
+    assert job is not None
+    try:
+        assert job.note["config"].epochs == 3
+    finally:
+        job.stop()

@@ -29,6 +29,7 @@ from core.forecast.backtest import (
 )
 from core.forecast.baselines import label_of
 from core.forecast.covariates import Covariates
+from ui import controls
 from ui.forecast_view import COLOURS, recent_view, time_format, zoom_buttons
 from ui.jobs import current_job, is_busy, start_job, training_panel
 
@@ -86,9 +87,12 @@ def start_backtest() -> None:
     ready = st.session_state.get(READY_KEY)
     if ready is None or is_busy(JOB_KEY):
         return
-    series, config, covariates = ready
+    series, _, covariates = ready
     folds = int(st.session_state.get(FOLDS_KEY) or 3)
     try:
+        # The model controls read again: a number typed just before the click arrives with the
+        # click, after the run that kept `ready` (which would backtest the old settings).
+        config = controls.config_from_state(st.session_state)
         resolved = resolved_for_backtest(series, config)
         check_folds(len(series.values), folds, resolved.horizon)
         covariates = covariates_for(config, covariates, "the backtest", series)

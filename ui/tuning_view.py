@@ -100,10 +100,13 @@ def start_search() -> None:
     ready = st.session_state.get(READY_KEY)
     if ready is None or is_busy(JOB_KEY):
         return
-    series, config, covariates = ready
+    series, _, covariates = ready
     state = st.session_state
     by_trials = state.get(BUDGET_KEY, "trials") == "trials"
     try:
+        # The model controls read again: a number typed just before the click arrives with the
+        # click, after the run that kept `ready` (which would search from the old settings).
+        config = controls.config_from_state(state)
         settings = TuningSettings(
             trials=int(state.get(TRIALS_KEY) or 10) if by_trials else None,
             minutes=None if by_trials else float(state.get(MINUTES_KEY) or 2.0),
