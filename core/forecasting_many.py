@@ -32,13 +32,20 @@ import pandas as pd
 from core import metrics as metric_functions
 from core.cells import get_cell
 from core.config import ForecastConfig
-from core.errors import InputError
+from core.errors import InputError, JobStopped
+from core.forecast.backtest import covariates_for
 from core.forecast.base import as_series
 from core.forecast.baselines import label_of, make_baselines
-from core.forecast.covariates import split_names
+from core.forecast.covariates import Covariates, check_horizon, split_names
 from core.forecast.many import GlobalRNNForecaster, common_horizon, common_season
-from core.forecast.rnn import classical_label, mix_label
-from core.forecasting import MIN_TRAINING_POINTS, _json_safe, best_forecaster, uses_covariates
+from core.forecast.rnn import _Quiet, classical_label, mix_label
+from core.forecasting import (
+    MIN_TRAINING_POINTS,
+    _json_safe,
+    best_forecaster,
+    uses_covariates,
+    without_covariates,
+)
 from core.jobs import JobContext, run_inline
 
 TASK = "core.forecasting_many:forecast_all_task"
@@ -80,6 +87,9 @@ class ManyForecastResult:
     notes: list[str]
     summary: dict = dataclasses.field(default_factory=dict)
     model_path: str = ""  # the model file (.rnnlab) of the global network and every series
+    # With covariates: what they were and the same network without them on the same holdouts
+    # ({"used", "gmase_with", "gmase_without", "helped", "text"}).
+    covariates: dict = dataclasses.field(default_factory=dict)
 
     @property
     def cell_name(self) -> str:
@@ -160,12 +170,81 @@ class ManyForecastResult:
             "skipped": self.skipped,
             "notes": self.notes,
             "global_network": self.summary,
+            **({"covariates": self.covariates} if self.covariates else {}),
         })
 
 
+def panel_covariates(panel: Mapping[str, Any], config: ForecastConfig,
+                     given: Mapping[str, Covariates] | None) -> dict[str, Covariates]:
+    """id -> the covariates each series reads ({} when the settings name none; calendar
+    features alone are made from each series' dates).
+
+    Raises:
+        InputError: the settings name covariates whose values were not given for a series.
+    """
+    if not uses_covariates(config):
+        return {}
+    given = given or {}
+    found = {key: covariates_for(config, given.get(key), "the forecast of every series",
+                                 panel[key]) for key in panel}
+    return {key: value for key, value in found.items() if value is not None and value.used}
+
+
+def with_covariate_horizon(panel: Mapping[str, Any], config: ForecastConfig,
+                           covariates: Mapping[str, Covariates]):
+    """`usable_series`, with the horizon at most the future rows every series' known
+    covariates give (when no horizon is set), and checked against them.
+
+    Raises:
+        InputError: as `usable_series`; a series' known covariates do not cover the horizon.
+    """
+    usable, skipped, resolved = usable_series(panel, config)
+    known = [covariates[key] for key in usable if key in covariates and covariates[key].known]
+    if known and config.horizon is None:
+        rows = min(value.future_rows for value in known)
+        if 0 < rows < resolved.horizon:
+            usable, skipped, resolved = usable_series(panel, config.replace(horizon=rows))
+    for key, data in usable.items():
+        try:
+            check_horizon(covariates.get(key), len(data), resolved.horizon)
+        except InputError as error:
+            raise InputError(f"Series '{key}': {error}") from error
+    return usable, skipped, resolved
+
+
+def compare_all_covariates(forecaster: GlobalRNNForecaster, scores: dict) -> dict:
+    """Did the covariates help: the geometric-mean MASE over the series with and without them,
+    in words."""
+    used = next((member.describe_covariates() for member in forecaster.members_.values()
+                 if member.describe_covariates()), "the covariates")
+    with_them = geometric_mean(entry["model"]["mase"] for entry in scores.values()
+                               if "without_covariates" in entry)
+    without = geometric_mean(entry["without_covariates"]["mase"] for entry in scores.values()
+                             if "without_covariates" in entry)
+    change = (with_them - without) / without * 100 if without else math.nan
+    count = sum(1 for entry in scores.values() if "without_covariates" in entry)
+    if not math.isfinite(change):
+        text = (f"With {used} the geometric-mean MASE over {count} series is {with_them:.3g}; "
+                f"without them {without:.3g}.")
+    elif abs(change) < 2:
+        text = (f"The covariates made no real difference: geometric-mean MASE over {count} "
+                f"series {with_them:.3f} with {used}, {without:.3f} without them.")
+    elif change < 0:
+        text = (f"The covariates helped: with {used} the geometric-mean MASE over {count} "
+                f"series is {with_them:.3f}, {-change:.0f}% lower than the same network "
+                f"without them ({without:.3f}).")
+    else:
+        text = (f"The covariates did not help: with {used} the geometric-mean MASE over "
+                f"{count} series is {with_them:.3f}, {change:.0f}% higher than the same network "
+                f"without them ({without:.3f}); consider leaving them out.")
+    return {"used": used, "gmase_with": with_them, "gmase_without": without,
+            "helped": bool(math.isfinite(change) and change <= -2), "change_percent": change,
+            "text": text}
+
+
 def refuse_covariates(config: ForecastConfig) -> None:
-    """The global network reads no covariates: settings that name some are refused, plainly,
-    rather than silently trained without them.
+    """The page does not read every series' covariates yet: settings that name some are
+    refused there, plainly, rather than silently trained without them.
 
     Raises:
         InputError: the settings name covariates or calendar features.
@@ -177,10 +256,10 @@ def refuse_covariates(config: ForecastConfig) -> None:
     if config.calendar:
         what = f"{what} and calendar features" if what else "calendar features"
     raise InputError(
-        f"Forecasting every series with one network cannot use covariates yet ({what} were "
-        "chosen): the network shared by the series has no inputs for them. Forecast one series "
-        "at a time to use them (on the command line: --series ID), or clear the covariates "
-        "and calendar features to forecast every series without them."
+        f"This page cannot forecast every series with covariates yet ({what} were chosen). "
+        "Forecast one series at a time to use them, or clear the covariates and calendar "
+        "features to forecast every series without them; the command line forecasts every "
+        "series with covariates (python -m core forecast --id-col COL --covariates ...)."
     )
 
 
@@ -216,24 +295,27 @@ def usable_series(panel: Mapping[str, Any], config: ForecastConfig
 def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
     """Job task: payload = {"panel": Panel or {id: series}, "config": ForecastConfig.to_dict()},
     optionally "ids" ({id: id values}), "id_names", "notes", "skipped" (when the panel is a plain
-    mapping). Tests may add "debug": {"autoets": False} (quick baselines only).
+    mapping), and "covariates" ({id: Covariates}, read from the same file) when the settings
+    name some. Tests may add "debug": {"autoets": False} (quick baselines only).
 
     Raises:
-        InputError: no series is long enough for the holdout; the settings name covariates.
+        InputError: no series is long enough for the holdout; covariates named in the
+            settings but not given, or not covering the horizon.
         TrainingError: the loss became NaN/inf.
         JobStopped: Stop was pressed before the first epoch finished.
     """
     started = time.perf_counter()
     panel: Mapping[str, Any] = payload["panel"]
     config = ForecastConfig.from_dict(payload["config"])
-    refuse_covariates(config)
+    covariates = panel_covariates(panel, config, payload.get("covariates"))
     debug = payload.get("debug") or {}
     id_names = tuple(payload.get("id_names") or getattr(panel, "id_names", ("series",)))
     ids = dict(payload.get("ids") or getattr(panel, "ids", {}) or {})
     notes = list(payload.get("notes") or getattr(panel, "notes", ()))
     skipped = dict(payload.get("skipped") or getattr(panel, "dropped", {}) or {})
 
-    usable, skipped_now, config = usable_series(panel, config)
+    usable, skipped_now, config = with_covariate_horizon(panel, config, covariates)
+    covariates = {key: covariates[key] for key in usable if key in covariates}
     skipped.update(skipped_now)
     if skipped_now:
         left = list(skipped_now)
@@ -244,10 +326,23 @@ def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
 
     trains = {key: data.head(len(data) - holdout) for key, data in usable.items()}
     context.say(f"Preparing the windows of {len(trains)} series...")
-    forecaster = GlobalRNNForecaster(config).fit(trains, context=context, debug=debug)
+    forecaster = GlobalRNNForecaster(config).fit(trains, context=context, debug=debug,
+                                                 covariates=covariates)
     config = config.replace(window=forecaster.window_ or None)
     holdout_forecasts = forecaster.predict(holdout)
-    future_forecasts = forecaster.predict(horizon, panel=usable)
+    future_forecasts = forecaster.predict(horizon, panel=usable, covariates=covariates)
+    without = {}
+    if forecaster.uses_covariates and not context.should_stop():
+        # Did they help: the same network without them, scored on the same holdouts.
+        context.say("Training the same network without the covariates, to see whether they "
+                    "helped...")
+        try:
+            plain = GlobalRNNForecaster(without_covariates(config)).fit(
+                trains, context=_Quiet(context), debug=debug)
+            without = plain.predict(holdout)
+        except JobStopped:
+            notes.append("Stopped before the same network without the covariates was "
+                         "trained: whether they helped is not known.")
 
     context.say("Scoring the baselines on every series...")
     names = QUICK_BASELINES + (SLOW_BASELINES if debug.get("autoets", True) else ())
@@ -272,6 +367,9 @@ def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
         if member.choice_ == "hybrid":
             network = member.parts(holdout)["network"]
             entry["network"] = metric_functions.score(actual, network, train.values, season)
+        if without:
+            entry["without_covariates"] = metric_functions.score(
+                actual, without[key].mean, train.values, season)
         entry["best"] = best_forecaster(entry)
         scores[key] = entry
         frames.append(_series_rows(key, ids.get(key, (key,)), id_names, past, future, actual,
@@ -304,6 +402,7 @@ def forecast_all_task(payload: dict, context: JobContext) -> ManyForecastResult:
         notes=notes,
         summary=forecaster.summary(),
         model_path=str(model_path),
+        covariates=compare_all_covariates(forecaster, scores) if without else {},
     )
 
 
@@ -335,15 +434,20 @@ def run_forecast_all(panel: Mapping[str, Any], config: ForecastConfig,
 # The command line: `python -m core forecast --data F --id-col COL --out DIR` (no --series)
 
 
-def read_panel(args, missing: str):
-    """Every series of `--data`: a long table's (by --id-col, else the detected id columns) or
-    a wide table's (a series per column of numbers, when no id column is named or found).
+def read_panel(args, missing: str, known=(), past=(), calendar: bool = False):
+    """Every series of `--data` and the covariates each reads: (Panel, id -> Covariates).
+
+    A long table's series are told apart by --id-col, else by the detected id columns; a wide
+    table gives a series per column of numbers (the covariate columns left out). Rows after
+    the last value (target empty) give the known covariates over the forecast.
 
     Raises:
         InputError: the file cannot be read, an id column holds a different value on every
-            row (a wide table's series, or the time), or no series can be made.
+            row (a wide table's series, or the time), no series can be made, or a covariate
+            cannot be used (the message names the series).
     """
     from core.data import read_file, to_panel
+    from core.forecast.covariates import read_covariates, split_future_rows
     from core.forecasting_cli import id_columns
 
     table = read_file(args.data, sheet=getattr(args, "sheet", None), sep=args.sep,
@@ -362,8 +466,35 @@ def read_panel(args, missing: str):
                 "per series) or the time column. To forecast each column of numbers as its own "
                 "series, use --all-series without --id-col."
             )
-    return to_panel(table, args.target, args.date_col, ids, missing=missing,
-                    freq=getattr(args, "freq", None))
+    freq = getattr(args, "freq", None)
+    panel = to_panel(table, args.target, args.date_col, ids, missing=missing, freq=freq)
+    names = {*split_names(known), *split_names(past)}
+    if not (names or calendar):
+        return panel, {}
+    long = bool(panel.id_cols)
+    columns = None if long else [key for key in panel if key not in names]
+    if not long and not columns:
+        raise InputError("Every column of numbers is a covariate: no series is left to "
+                         "forecast. Leave at least one column out of the covariates.")
+    # Future rows (target empty, covariates filled): after the last value of any series.
+    targets = [panel.target] if long else columns
+    trimmed, rows = table, None
+    for target in targets:
+        kept, count = split_future_rows(table, target, panel.date_col)
+        if rows is None or count < rows:
+            trimmed, rows = kept, count
+    panel = to_panel(trimmed, panel.target if long else None, panel.date_col,
+                     list(panel.id_cols) if long else None, columns=columns, missing=missing,
+                     freq=freq)
+    found = {}
+    for key in panel:
+        try:
+            found[key] = read_covariates(
+                table, panel[key], split_names(known), split_names(past), calendar,
+                series_id=key if long else None, id_cols=list(panel.id_cols) if long else None)
+        except InputError as error:
+            raise InputError(f"Series '{key}': {error}") from error
+    return panel, found
 
 
 def run_all_series_command(args, config: ForecastConfig) -> int:
@@ -374,10 +505,14 @@ def run_all_series_command(args, config: ForecastConfig) -> int:
     from core.export import safe_csv
     from core.forecasting_cli import _history_frame, _output_folder
 
-    refuse_covariates(config)  # before reading the file: the answer does not depend on it
-    panel = read_panel(args, config.missing)
+    panel, covariates = read_panel(args, config.missing, config.covariates,
+                                   config.past_covariates, config.calendar)
+    notes = list(panel.notes)
+    for key, value in covariates.items():
+        notes += [f"Series '{key}': {note}" for note in value.notes]
     out = _output_folder(args.out)
-    result = run_forecast_all(panel, config, JobContext(out))
+    result = run_forecast_all(panel, config, JobContext(out), covariates=covariates,
+                              notes=notes)
     metrics = result.metrics_json()
     metrics["data"] = {"file": str(args.data), "target": panel.target,
                        "date_col": panel.date_col, "freq": panel.freq}
@@ -394,6 +529,8 @@ def run_all_series_command(args, config: ForecastConfig) -> int:
     for key, why in result.skipped.items():
         print(f"note: series '{key}' was not forecast: {why}")
     print(result.verdict())
+    if result.covariates:
+        print(result.covariates["text"])
     print(f"results in {out} (model file: {Path(result.model_path).name})")
     return 0
 
@@ -402,7 +539,8 @@ def run_all_series_command(args, config: ForecastConfig) -> int:
 # A saved global model forecasting every series again: `python -m core predict` with its file
 
 
-def predict_all_series(model_source: Any, panel: Mapping[str, Any], horizon: int | None = None
+def predict_all_series(model_source: Any, panel: Mapping[str, Any], horizon: int | None = None,
+                       covariates: Mapping[str, Covariates] | None = None
                        ) -> tuple[pd.DataFrame, GlobalRNNForecaster, list[str]]:
     """Every series' forecast of `horizon` steps (default: the model's) after the end of its
     data in `panel`, by a model file the all-series forecast saved (no training): (the forecast
@@ -415,7 +553,12 @@ def predict_all_series(model_source: Any, panel: Mapping[str, Any], horizon: int
     """
     forecaster = GlobalRNNForecaster.load(model_source)
     forecaster.check_frequency(panel)
-    forecasts = forecaster.predict(horizon, panel=panel)
+    known = [value for key, value in (covariates or {}).items()
+             if key in forecaster.members_ and value.known]
+    if known and horizon is None:  # the known covariates' future rows bound the horizon
+        rows = min(value.future_rows for value in known)
+        horizon = rows if 0 < rows < forecaster.horizon_ else None
+    forecasts = forecaster.predict(horizon, panel=panel, covariates=covariates)
     id_names = tuple(getattr(panel, "id_names", None) or forecaster.id_names_)
     panel_ids = dict(getattr(panel, "ids", {}) or {})
     frames = []
@@ -442,8 +585,10 @@ def run_predict_all_command(args, model_source) -> int:
     from core.export import safe_csv
     from core.forecasting_cli import _output_folder
 
-    panel = read_panel(args, args.missing)
-    frame, forecaster, notes = predict_all_series(model_source, panel, args.horizon)
+    known, past, calendar = GlobalRNNForecaster.load(model_source).covariate_names()
+    panel, covariates = read_panel(args, args.missing, known, past, calendar)
+    frame, forecaster, notes = predict_all_series(model_source, panel, args.horizon,
+                                                  covariates)
     out = _output_folder(args.out)
     (out / "forecast.csv").write_text(safe_csv(frame))
     print(f"{len(forecaster.members_)} series forecast {len(frame) // len(forecaster.members_)} "

@@ -79,22 +79,124 @@ def test_a_model_file_of_another_kind_is_refused_in_words(tmp_path):
         GlobalRNNForecaster.load(b"PK\x03\x04 not a model")
 
 
+def long_demand(points: int = 150, future: int = 7, levels=(50, 300, 1000)) -> str:
+    """Three stores' daily demand = level + 4 x temperature + a weekly swing + noise; each
+    store's temperature wanders (AR(1)), so without it the demand cannot be foreseen. The last
+    `future` rows of each store carry the temperature (a weather forecast) and no demand."""
+    rows = ["date,store,demand,temperature"]
+    dates = pd.date_range("2023-01-01", periods=points + future, freq="D")
+    for index, level in enumerate(levels):
+        rng = np.random.default_rng(index)
+        wander = np.zeros(points + future)
+        for step in range(1, points + future):
+            wander[step] = 0.6 * wander[step - 1] + rng.normal(0, 3)
+        temperature = 15 + wander
+        demand = (level + 4 * temperature + 3 * np.sin(2 * np.pi * np.arange(points + future) / 7)
+                  + rng.normal(0, 1, points + future))
+        for step in range(points + future):
+            value = f"{demand[step]:.2f}" if step < points else ""
+            rows.append(f"{dates[step].date()},S{index},{value},{temperature[step]:.2f}")
+    return "\n".join(rows) + "\n"
+
+
 @pytest.mark.parametrize("settings", [{"covariates": "temperature"},
-                                      {"past_covariates": "footfall"}, {"calendar": True}])
-def test_the_global_network_refuses_covariates_in_words(settings):
+                                      {"past_covariates": "footfall"}])
+def test_covariates_named_but_not_given_are_refused_in_words(settings):
     panel = to_panel(read_csv(long_file()))
-    with pytest.raises(InputError, match="Forecasting every series with one network cannot use "
-                                         "covariates yet") as refused:
+    with pytest.raises(InputError, match="not given with the series, so the forecast of every "
+                                         "series would not score"):
         run_forecast_all(panel, QUICK.replace(**settings))
-    assert "--series ID" in str(refused.value)
 
 
-def test_the_command_line_refuses_covariates_for_every_series(tmp_path, capfd):
+def test_the_page_refuses_covariates_for_every_series_in_words():
+    from core.forecasting_many import refuse_covariates
+
+    refuse_covariates(QUICK)  # none: nothing to say
+    with pytest.raises(InputError, match=r"This page cannot forecast every series with "
+                                         r"covariates yet \('temperature' and calendar features"):
+        refuse_covariates(QUICK.replace(covariates="temperature", calendar=True))
+
+
+def test_bad_covariates_of_every_series_are_one_error_line(tmp_path, capfd):
     path = tmp_path / "stores.csv"
-    path.write_bytes(long_file())
+    text = long_demand(points=40, future=3)
+    path.write_text(text)
     code, _ = run_in_process("forecast", "--data", str(path), "--id-col", "store",
-                             "--covariates", "sales", "--out", str(tmp_path / "out"))
-    assert code == 2 and "cannot use covariates yet ('sales' were chosen)" in error_line(capfd)
+                             "--target", "demand", "--covariates", "demand",
+                             "--out", str(tmp_path / "out"))
+    line = error_line(capfd)
+    assert code == 2 and "Series 'S0': Column 'demand' is the value forecast" in line
+    lines = text.splitlines()
+    lines[50] = lines[50].rsplit(",", 1)[0] + ",hot"  # S1's temperature on one day
+    path.write_text("\n".join(lines) + "\n")
+    code, _ = run_in_process("forecast", "--data", str(path), "--id-col", "store",
+                             "--target", "demand", "--covariates", "temperature",
+                             "--out", str(tmp_path / "out"))
+    line = error_line(capfd)
+    assert code == 2 and "Series 'S1': Column 'temperature' cannot be used as a covariate: it " \
+                         "holds text, such as 'hot'" in line
+    path.write_text(text)  # 3 future rows per store, and a horizon of 5
+    code, _ = run_in_process("forecast", "--data", str(path), "--id-col", "store",
+                             "--target", "demand", "--covariates", "temperature",
+                             "--horizon", "5", "--out", str(tmp_path / "out"))
+    line = error_line(capfd)
+    assert code == 2 and "have values for 3 step(s) after the data, but 5 are forecast" in line
+
+
+@pytest.fixture(scope="module")
+def stores_run(tmp_path_factory):
+    """`forecast --id-col store --covariates temperature` on three stores (one network, then
+    the same network without the temperature)."""
+    folder = tmp_path_factory.mktemp("stores")
+    path = folder / "stores.csv"
+    path.write_text(long_demand())
+    code, out = run_in_process(
+        "forecast", "--data", str(path), "--id-col", "store", "--target", "demand",
+        "--covariates", "temperature", "--epochs", "8", "--units", "8", "--ensemble", "1",
+        "--seed", "1", "--out", str(folder / "run"))
+    assert code == 0, out
+    return folder, out
+
+
+@pytest.mark.slow
+def test_one_network_reads_every_stores_temperature_and_it_helps(stores_run):
+    folder, out = stores_run
+    metrics = json.loads((folder / "run" / "metrics.json").read_text())
+    assert metrics["horizon"] == 7  # the weather forecast's 7 future rows
+    covariates = metrics["covariates"]
+    assert covariates["used"] == "temperature (known in advance)"
+    assert covariates["gmase_with"] == pytest.approx(metrics["overall"]["gmase"]["model"])
+    ratio = covariates["gmase_with"] / covariates["gmase_without"]
+    # Demand is 4 x temperature plus a weekly swing: the temperature should at least halve the
+    # error (measured here: about a fifth; 0.131 against 0.614 at 8 epochs).
+    assert ratio < 0.5, f"gMASE with {covariates['gmase_with']:.3f}, without " \
+                        f"{covariates['gmase_without']:.3f}"
+    assert covariates["helped"] and covariates["text"] in out
+    for key in ("S0", "S1", "S2"):
+        entry = metrics["series"][key]
+        assert entry["model"]["mase"] < entry["without_covariates"]["mase"], key
+    assert metrics["global_network"]["covariates"] == "temperature (known in advance)"
+    forecast = pd.read_csv(folder / "run" / "forecast.csv")
+    assert forecast.groupby(["store", "part"]).size().to_dict() == {
+        (store, part): 7 for store in ("S0", "S1", "S2") for part in ("future", "holdout")}
+
+
+@pytest.mark.slow
+def test_predict_reads_every_stores_covariates_or_refuses(stores_run, tmp_path, capfd):
+    folder, _ = stores_run
+    code, out = run_in_process("predict", "--model", str(folder / "run"), "--data",
+                               str(folder / "stores.csv"), "--out", str(tmp_path / "next"))
+    assert code == 0, capfd.readouterr().err
+    again = pd.read_csv(tmp_path / "next" / "forecast.csv")
+    trained = pd.read_csv(folder / "run" / "forecast.csv")
+    trained = trained[trained["part"] == "future"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, trained[list(again.columns)], rtol=1e-9)
+    lines = (folder / "stores.csv").read_text().splitlines()
+    (tmp_path / "no_temperature.csv").write_text(
+        "\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n")
+    code, _ = run_in_process("predict", "--model", str(folder / "run"), "--data",
+                             str(tmp_path / "no_temperature.csv"), "--out", str(tmp_path / "x"))
+    assert code == 2 and "no column named 'temperature'" in error_line(capfd)
 
 
 def test_an_id_column_of_a_wide_file_points_to_all_series(tmp_path, capfd):

@@ -26,7 +26,8 @@ def test_covariates_with_every_series_are_refused_before_training():
     at.toggle(key=f"fc_all_{fingerprint(data)}").set_value(True).run()
     assert not at.exception
     errors = " ".join(texts(at.error))
-    assert "cannot use covariates yet (calendar features were chosen)" in errors, errors
+    assert "This page cannot forecast every series with covariates yet (calendar features " \
+        "were chosen)" in errors, errors
     assert at.button(key="train-all").disabled
     at.checkbox(key="fc_calendar").uncheck().run()
     assert not at.error and not at.button(key="train-all").disabled

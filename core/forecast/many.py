@@ -33,6 +33,7 @@ from core.config import ForecastConfig
 from core.errors import InputError, JobStopped
 from core.forecast.base import LEVELS, Forecast, SeriesData, as_series
 from core.forecast.baselines import BASELINES
+from core.forecast.covariates import CovariateEncoder, Covariates
 from core.forecast.rnn import (
     CLASSICAL,
     DEFAULT_HORIZONS,
@@ -86,12 +87,15 @@ class GlobalRNNForecaster:
 
         return f"global {get_cell(self.config.cell).name}"
 
-    def fit(self, panel: Mapping[str, Any], context=None, debug: dict | None = None
-            ) -> GlobalRNNForecaster:
-        """Fit one network on the windows of every series of `panel` (id -> series).
+    def fit(self, panel: Mapping[str, Any], context=None, debug: dict | None = None,
+            covariates: Mapping[str, Covariates] | None = None) -> GlobalRNNForecaster:
+        """Fit one network on the windows of every series of `panel` (id -> series), with each
+        series' covariates (id -> `Covariates` read from the same file, the same columns for
+        every series) as extra inputs when given: each series scales its own.
 
         Raises:
-            InputError: the panel is empty, or a series is not finite numbers.
+            InputError: the panel is empty, or a series is not finite numbers; covariates
+                missing for a series or with other columns than the others'.
             TrainingError: the loss became NaN/inf.
             JobStopped: Stop was pressed before the first epoch finished.
         """
@@ -99,6 +103,7 @@ class GlobalRNNForecaster:
             raise InputError("There are no series to forecast.")
         context = context or _NoContext()
         datas = {key: as_series(series, self.config.season) for key, series in panel.items()}
+        self.covariates_ = _checked_covariates(covariates, datas)
         season = common_season(datas, self.config)
         horizon = common_horizon(datas, self.config)
         config = self.config.replace(season=season, horizon=horizon)
@@ -124,7 +129,8 @@ class GlobalRNNForecaster:
             if plan is None:
                 # Too short for that window: the single forecaster's classical fallback (it
                 # finds the same plan_for answer, so it trains no network of its own).
-                self.members_[key] = RNNForecaster(shared).fit(data)
+                self.members_[key] = RNNForecaster(shared).fit(
+                    data, covariates=self.covariates_.get(key))
                 self.classical_only_.append(key)
             else:
                 plans[key] = plan
@@ -152,31 +158,36 @@ class GlobalRNNForecaster:
                 # A long seasonal context leaves no window: the last value is its anchor.
                 plan = dataclasses.replace(plan, anchor="last", seasons=1)
                 encoder = self._encoder(plan, steps, values[:fit_part])
-            contexts, futures = masked_windows(values[:fit_part], encoder.context_length, steps)
-            inputs.append(encoder.inputs(contexts))
-            targets.append(encoder.targets(contexts, futures))
-            held, held_futures = masked_windows(values, encoder.context_length, steps,
-                                                first_origin=fit_part)
-            check_inputs.append(encoder.inputs(held))
-            check_targets.append(encoder.targets(held, held_futures))
-            self.training_windows_[key] = len(contexts)
             member = RNNForecaster(config)
             member.data_, member.plan_, member.horizon_ = data, plan, plan.horizon
             member.transform_, member.encoder_ = transform, encoder
             member.classical_ = [BASELINES[name](data.season) for name in CLASSICAL]
             member.fallback_, member.stopped_by_user_ = "", False
-            member.covariates_ = member.covariate_encoder_ = None  # the global network reads none
+            member.covariates_ = self.covariates_.get(key)
+            member.covariate_encoder_ = None
+            # Each series scales its own covariates on its own fit part.
+            member._fit_covariates(data, fit_part, plan.window, steps)
+            length = encoder.context_length
+            contexts, futures = masked_windows(values[:fit_part], length, steps)
+            inputs.append(member._network_inputs(encoder, contexts, np.arange(length, fit_part)))
+            targets.append(encoder.targets(contexts, futures))
+            held, held_futures = masked_windows(values, length, steps, first_origin=fit_part)
+            check_inputs.append(member._network_inputs(encoder, held,
+                                                       np.arange(fit_part, values.size)))
+            check_targets.append(encoder.targets(held, held_futures))
+            self.training_windows_[key] = len(contexts)
             member.training_windows_ = len(contexts)
             parts[key] = (member, values, fit_part)
         ensemble = config.ensemble
-        x, y = np.concatenate(inputs), np.tile(np.concatenate(targets), (1, ensemble))
-        validation = (np.concatenate(check_inputs),
+        x, y = _joined(inputs), np.tile(np.concatenate(targets), (1, ensemble))
+        validation = (_joined(check_inputs),
                       np.tile(np.concatenate(check_targets), (1, ensemble)))
         settings = FitSettings(epochs=config.epochs, batch_size=config.batch_size,
                                patience=config.patience)
         context.say(f"Training one {self.label[7:]} on {len(x)} windows of {len(parts)} series...")
         set_seed(config.seed)
-        model = build_network(config, self.window_, steps)
+        widths = _covariate_widths(member for member, _, _ in parts.values())
+        model = build_network(config, self.window_, steps, *widths)
         initial = model.get_weights()
         anchor_loss = float(np.nanmean(np.abs(validation[1])))
         extra = [_nan_injector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None
@@ -219,10 +230,12 @@ class GlobalRNNForecaster:
             all_inputs, all_targets = [], []
             for member, values, _ in parts.values():
                 encoder = member.encoder_.fit(values)
-                contexts, futures = masked_windows(values, encoder.context_length, steps)
-                all_inputs.append(encoder.inputs(contexts))
+                length = encoder.context_length
+                contexts, futures = masked_windows(values, length, steps)
+                all_inputs.append(member._network_inputs(encoder, contexts,
+                                                         np.arange(length, values.size)))
                 all_targets.append(encoder.targets(contexts, futures))
-            fit(model, np.concatenate(all_inputs),
+            fit(model, _joined(all_inputs),
                 np.tile(np.concatenate(all_targets), (1, ensemble)), None,
                 dataclasses.replace(settings, epochs=self.best_epoch_, patience=0),
                 _Quiet(context))
@@ -230,27 +243,35 @@ class GlobalRNNForecaster:
             for classical in member.classical_:
                 classical.fit(member.data_)
 
+    @property
+    def uses_covariates(self) -> bool:
+        return bool(self.covariates_)
+
     @staticmethod
     def _encoder(plan, steps: int, train: np.ndarray) -> WindowEncoder:
         encoder = WindowEncoder(plan.window, steps, plan.season, plan.anchor,
                                 plan.transform.endswith("difference"), plan.seasons)
         return encoder.fit(train)
 
-    def predict(self, horizon: int | None = None,
-                panel: Mapping[str, Any] | None = None) -> dict[str, Forecast]:
+    def predict(self, horizon: int | None = None, panel: Mapping[str, Any] | None = None,
+                covariates: Mapping[str, Covariates] | None = None) -> dict[str, Forecast]:
         """id -> `Forecast` of `horizon` steps (default: the fitted horizon) after the end of each
         series it was fitted on, or after the end of each series of `panel` (the same ids;
-        the network is not fitted again, the classical members of a mix are)."""
+        the network is not fitted again, the classical members of a mix are). A model fitted
+        with covariates reads each series' from `covariates` (id -> `Covariates` starting
+        where that series starts, the known ones covering the forecast); without `panel`,
+        the ones given to `fit`."""
         horizon = int(horizon or self.horizon_)
         if panel is None:
             return {key: member.predict(horizon) for key, member in self.members_.items()}
+        covariates = covariates or {}
         missing = [key for key in self.members_ if key not in panel]
         if missing:
             raise InputError(
                 f"No data was given for series {', '.join(map(repr, missing[:5]))}, which the "
                 "model was fitted on. Give every series the model learnt."
             )
-        return {key: member.predict(horizon, series=panel[key])
+        return {key: member.predict(horizon, series=panel[key], covariates=covariates.get(key))
                 for key, member in self.members_.items()}
 
     # ------------------------------------------------------------------------------------------
@@ -283,6 +304,8 @@ class GlobalRNNForecaster:
                 "scale": member.encoder_.scale_ if member.plan_ is not None else None,
                 "validation_scores": member.validation_scores_,
                 "widths": {str(int(level * 100)): len(member.widths_[level]) for level in LEVELS},
+                "covariates": member.covariate_encoder_.to_dict()
+                if getattr(member, "covariate_encoder_", None) is not None else None,
                 "data": {"name": data.name, "freq": data.freq, "season": data.season,
                          "points": len(data),
                          "time": "dates" if is_dates else "numbers" if numbers else "positions",
@@ -362,9 +385,13 @@ class GlobalRNNForecaster:
         widths = {level: model_file.array(f"widths_{int(level * 100)}", "float64", (None,))
                   for level in LEVELS}
         steps = model_file.description.get("steps")
+        encoders = {str(entry["key"]): CovariateEncoder.from_dict(entry["covariates"])
+                    for entry in described if entry.get("covariates") is not None}
+        self.covariates_ = {}  # the data's own are given to `predict`
         self.model_ = None
         if steps is not None:
-            self.model_ = build_network(shared, self.window_, int(steps))
+            self.model_ = build_network(shared, self.window_, int(steps),
+                                        *_covariate_widths(encoders.values(), encoders=True))
             weights = [model_file.array(f"weight_{index:03d}", "float32", weight.shape)
                        for index, weight in enumerate(self.model_.get_weights())]
             self.model_.set_weights(weights)
@@ -394,7 +421,8 @@ class GlobalRNNForecaster:
             member.history_, member.stopped_by_user_ = [], False
             member.best_epoch_, member.kept_anchor_ = self.best_epoch_, self.kept_anchor_
             member.transform_ = ValueTransform(str(entry["transform"]))
-            member.covariates_ = member.covariate_encoder_ = None
+            member.covariates_ = None
+            member.covariate_encoder_ = encoders.get(key)
             member.widths_ = {}
             for level in LEVELS:
                 count = int(entry["widths"][str(int(level * 100))])
@@ -420,6 +448,14 @@ class GlobalRNNForecaster:
             self.members_[key] = member
             self.ids_[key] = tuple(str(value) for value in entry["ids"])
         return self
+
+    def covariate_names(self) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        """(known-in-advance columns, past-only columns, calendar features?) the network reads."""
+        for member in self.members_.values():
+            encoder = getattr(member, "covariate_encoder_", None)
+            if encoder is not None:
+                return encoder.known, encoder.past, bool(encoder.calendar)
+        return (), (), False
 
     def check_frequency(self, panel: Mapping[str, Any]) -> None:
         """Refuse, in plain words, series of another frequency than the ones learnt.
@@ -450,4 +486,51 @@ class GlobalRNNForecaster:
             "classical_only": list(self.classical_only_),
             "best_epoch": self.best_epoch_,
             "kept_anchor": self.kept_anchor_,
+            "covariates": next((member.describe_covariates() for member in self.members_.values()
+                                if member.describe_covariates()), ""),
         }
+
+
+def _checked_covariates(covariates: Mapping[str, Covariates] | None,
+                        datas: Mapping[str, SeriesData]) -> dict[str, Covariates]:
+    """id -> covariates for every series, or {} when none are used.
+
+    Raises:
+        InputError: a series has none, or other columns than the first series'.
+    """
+    used = {key: value for key, value in (covariates or {}).items()
+            if value is not None and value.used}
+    if not used:
+        return {}
+    missing = [key for key in datas if key not in used]
+    if missing:
+        raise InputError(
+            f"No covariates were given for series {', '.join(map(repr, missing[:5]))}: with "
+            "covariates, every series needs their values. Read them from the same file.")
+    first = next(iter(used.values()))
+    shape = (first.known, first.past, first.calendar)
+    for key in datas:
+        if (used[key].known, used[key].past, used[key].calendar) != shape:
+            raise InputError(
+                f"Series '{key}' has other covariates ({used[key].describe() or 'none'}) than "
+                f"the others ({first.describe()}): one network needs the same inputs for "
+                "every series.")
+    return {key: used[key] for key in datas}
+
+
+def _covariate_widths(members, encoders: bool = False) -> tuple[int, int]:
+    """(channels, future width) of the network's covariate inputs: the same for every series
+    (the same columns and calendar features); (0, 0) without covariates."""
+    for member in members:
+        encoder = member if encoders else getattr(member, "covariate_encoder_", None)
+        if encoder is not None:
+            return encoder.channel_width, encoder.future_width
+    return 0, 0
+
+
+def _joined(parts: list):
+    """The network inputs of several series as one batch (a list of two arrays when the
+    network also reads known-in-advance covariates)."""
+    if parts and isinstance(parts[0], list):
+        return [np.concatenate([part[index] for part in parts]) for index in range(len(parts[0]))]
+    return np.concatenate(parts)
