@@ -14,8 +14,12 @@ with n. Here:
   encodes WINDOWS_PER_EPOCH windows per epoch, batch by batch, drawn by
   `core.sampling.sample_positions` (every window reached in turn, reproducible with the seed),
   as global forecasting models train.
-- `estimate_seconds` says before training about how long a default forecast takes; the fit
-  itself stops when its `budget_seconds` are spent (`core.training.time_budget_callback`).
+- A series of more than BUDGET_WINDOWS training windows trains within `budget_seconds`
+  (`core.training.time_budget_callback`, between batches; the first epoch's tracing cannot be
+  cut short); shorter ones train as they always have, until early stopping.
+- `estimate_parts` / `estimate_seconds` say before training about how long a default forecast
+  takes (the page's "Training takes about 40 s"), from the length, the settings and how busy
+  the machine is now (`machine_busy`).
 """
 
 from __future__ import annotations
