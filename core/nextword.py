@@ -270,11 +270,11 @@ def _shift_unknown(proba: np.ndarray, trained: float, expected: float) -> np.nda
     if not 0 < trained < 1 or expected == trained:
         return proba
     proba = np.array(proba, dtype="float64")
-    proba[..., UNK_ID] *= expected / trained
-    other = np.ones(proba.shape[-1], dtype=bool)
-    other[UNK_ID] = False
-    proba[..., other] *= (1 - expected) / (1 - trained)
-    return proba / proba.sum(axis=-1, keepdims=True)
+    unknown = proba[..., UNK_ID] * (expected / trained)
+    proba *= (1 - expected) / (1 - trained)  # in place: a masked product copied every row
+    proba[..., UNK_ID] = unknown
+    proba /= proba.sum(axis=-1, keepdims=True)
+    return proba
 
 
 def pair_counts(ids: Sequence[int]) -> collections.Counter:
