@@ -242,27 +242,6 @@ def compare_all_covariates(forecaster: GlobalRNNForecaster, scores: dict) -> dic
             "text": text}
 
 
-def refuse_covariates(config: ForecastConfig) -> None:
-    """The page does not read every series' covariates yet: settings that name some are
-    refused there, plainly, rather than silently trained without them.
-
-    Raises:
-        InputError: the settings name covariates or calendar features.
-    """
-    if not uses_covariates(config):
-        return
-    named = [*split_names(config.covariates), *split_names(config.past_covariates)]
-    what = ", ".join(f"'{name}'" for name in named)
-    if config.calendar:
-        what = f"{what} and calendar features" if what else "calendar features"
-    raise InputError(
-        f"This page cannot forecast every series with covariates yet ({what} were chosen). "
-        "Forecast one series at a time to use them, or clear the covariates and calendar "
-        "features to forecast every series without them; the command line forecasts every "
-        "series with covariates (python -m core forecast --id-col COL --covariates ...)."
-    )
-
-
 def usable_series(panel: Mapping[str, Any], config: ForecastConfig
                   ) -> tuple[dict[str, Any], dict[str, str], ForecastConfig]:
     """(id -> series long enough for the holdout, id -> why the others are not, `config` with
@@ -446,8 +425,7 @@ def read_panel(args, missing: str, known=(), past=(), calendar: bool = False):
             row (a wide table's series, or the time), no series can be made, or a covariate
             cannot be used (the message names the series).
     """
-    from core.data import read_file, to_panel
-    from core.forecast.covariates import read_covariates, split_future_rows
+    from core.data import read_file
     from core.forecasting_cli import id_columns
 
     table = read_file(args.data, sheet=getattr(args, "sheet", None), sep=args.sep,
@@ -466,8 +444,24 @@ def read_panel(args, missing: str, known=(), past=(), calendar: bool = False):
                 "per series) or the time column. To forecast each column of numbers as its own "
                 "series, use --all-series without --id-col."
             )
-    freq = getattr(args, "freq", None)
-    panel = to_panel(table, args.target, args.date_col, ids, missing=missing, freq=freq)
+    return panel_with_covariates(table, args.target, args.date_col, ids, missing,
+                                 getattr(args, "freq", None), known, past, calendar)
+
+
+def panel_with_covariates(table, target: str | None, date_col: str | None, id_cols,
+                          missing: str = "interpolate", freq: str | None = None, known=(),
+                          past=(), calendar: bool = False):
+    """A table's series and the covariates each reads: (Panel, id -> Covariates); see
+    `read_panel` (the page calls this on the table it has read).
+
+    Raises:
+        InputError: no series can be made, or a covariate cannot be used (the message names
+            the series).
+    """
+    from core.data import to_panel
+    from core.forecast.covariates import read_covariates, split_future_rows
+
+    panel = to_panel(table, target, date_col, id_cols, missing=missing, freq=freq)
     names = {*split_names(known), *split_names(past)}
     if not (names or calendar):
         return panel, {}
@@ -479,8 +473,8 @@ def read_panel(args, missing: str, known=(), past=(), calendar: bool = False):
     # Future rows (target empty, covariates filled): after the last value of any series.
     targets = [panel.target] if long else columns
     trimmed, rows = table, None
-    for target in targets:
-        kept, count = split_future_rows(table, target, panel.date_col)
+    for name in targets:
+        kept, count = split_future_rows(table, name, panel.date_col)
         if rows is None or count < rows:
             trimmed, rows = kept, count
     panel = to_panel(trimmed, panel.target if long else None, panel.date_col,

@@ -108,15 +108,6 @@ def test_covariates_named_but_not_given_are_refused_in_words(settings):
         run_forecast_all(panel, QUICK.replace(**settings))
 
 
-def test_the_page_refuses_covariates_for_every_series_in_words():
-    from core.forecasting_many import refuse_covariates
-
-    refuse_covariates(QUICK)  # none: nothing to say
-    with pytest.raises(InputError, match=r"This page cannot forecast every series with "
-                                         r"covariates yet \('temperature' and calendar features"):
-        refuse_covariates(QUICK.replace(covariates="temperature", calendar=True))
-
-
 def test_bad_covariates_of_every_series_are_one_error_line(tmp_path, capfd):
     path = tmp_path / "stores.csv"
     text = long_demand(points=40, future=3)

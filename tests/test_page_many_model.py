@@ -19,18 +19,25 @@ def stop_ui_workers():
     job_manager.clear()
 
 
-def test_covariates_with_every_series_are_refused_before_training():
+@pytest.mark.slow
+def test_every_series_is_forecast_with_calendar_features():
     data = stores_csv()
     at = own_file(data)
     at.checkbox(key="fc_calendar").check().run()  # daily data: calendar features offered
     at.toggle(key=f"fc_all_{fingerprint(data)}").set_value(True).run()
-    assert not at.exception
-    errors = " ".join(texts(at.error))
-    assert "This page cannot forecast every series with covariates yet (calendar features " \
-        "were chosen)" in errors, errors
-    assert at.button(key="train-all").disabled
-    at.checkbox(key="fc_calendar").uncheck().run()
-    assert not at.error and not at.button(key="train-all").disabled
+    assert not at.exception and not at.error, texts(at.error)
+    said = " ".join(texts(at.caption))
+    assert "Each series' own calendar features are inputs of the network" in said, said
+    at.number_input(key="fc_epochs").set_value(1).run()
+    at.number_input(key="fc_units").set_value(2).run()
+    at.button(key="train-all").click().run()
+    job = job_of(at, "forecast_all")
+    run_until_finished(at, key="forecast_all")
+    assert not at.exception and job.state.value == "done", job.snapshot().message
+    compared = job.result.covariates
+    assert compared["used"].startswith("calendar features (day of week")
+    assert compared["text"] in texts(at.success) + texts(at.info)
+    assert job.result.summary["covariates"] == compared["used"]
 
 
 @pytest.mark.slow

@@ -21,7 +21,13 @@ from core.data import Panel, Series
 from core.errors import RNNLabError
 from core.export import safe_csv
 from core.forecast.baselines import label_of
-from core.forecasting_many import TASK, ManyForecastResult, refuse_covariates, usable_series
+from core.forecasting import uses_covariates
+from core.forecasting_many import (
+    TASK,
+    ManyForecastResult,
+    panel_with_covariates,
+    with_covariate_horizon,
+)
 from ui import controls, loaders
 from ui.controls import DataFile
 from ui.forecast_view import COLOURS, time_format
@@ -31,7 +37,8 @@ from ui.loaders import ReadOptions, SeriesOptions
 JOB_KEY = "forecast_all"
 RUN_KEY = "_fc_all_run"
 PANEL_KEY = "_fc_all_panel"  # the panel of the file shown, when "all series" is chosen
-READY_KEY = "_fc_all_ready"  # the panel and settings the Train button would use now
+READY_KEY = "_fc_all_ready"  # the panel, settings and covariates the Train button would use
+SOURCE_KEY = "_fc_all_source"  # the file, read options and series choice the panel came from
 
 
 def busy() -> bool:
@@ -65,6 +72,7 @@ def all_series_option(file: DataFile, options: ReadOptions, choice: SeriesOption
     for note in panel.notes:
         st.caption(f":material/info: {note}")
     st.session_state[PANEL_KEY] = panel
+    st.session_state[SOURCE_KEY] = (file.data, options, choice, file.name)
     return panel
 
 
@@ -79,13 +87,16 @@ def _start() -> None:
     ready = st.session_state.get(READY_KEY)
     if ready is None or busy():
         return
-    panel, _ = ready
+    panel, _, covariates = ready
     try:
         config = controls.config_from_state(st.session_state)
     except RNNLabError:
         return  # the model step shows what is wrong
     run = {"panel": panel, "config": config}
-    if start_job(JOB_KEY, TASK, {"panel": panel, "config": config.to_dict()}, record=run):
+    payload = {"panel": panel, "config": config.to_dict()}
+    if covariates:
+        payload["covariates"] = covariates
+    if start_job(JOB_KEY, TASK, payload, record=run):
         st.session_state[RUN_KEY] = run
 
 
@@ -97,10 +108,16 @@ def all_series_steps(panel: Panel, locked: bool) -> None:
         config = controls.forecast_settings(disabled=locked)
     except RNNLabError as error:
         st.error(f"**These settings do not fit together.** {error}")
+    covariates = {}
+    if config is not None and uses_covariates(config):
+        try:
+            panel, covariates = _covariates_of(config)
+        except RNNLabError as error:
+            st.error(f"**These covariates cannot be used for every series.** {error}")
+            config = None
     if config is not None:
         try:
-            refuse_covariates(config)
-            usable, skipped, resolved = usable_series(panel, config)
+            usable, skipped, resolved = with_covariate_horizon(panel, config, covariates)
         except RNNLabError as error:
             st.error(f"**These settings do not fit these series.** {error}")
             config = None
@@ -112,7 +129,12 @@ def all_series_steps(panel: Panel, locked: bool) -> None:
             f"series, hidden from training), season {resolved.season}."
             + (f" Too short for that holdout, left out: {', '.join(skipped)}." if skipped else "")
         )
-    st.session_state[READY_KEY] = (panel, config) if config is not None else None
+        if covariates:
+            used = next(iter(covariates.values())).describe()
+            st.caption(f"Each series' own {used} are inputs of the network (scaled per "
+                       "series); the same network without them is trained too, to say whether "
+                       "they helped.")
+    st.session_state[READY_KEY] = (panel, config, covariates) if config is not None else None
 
     st.header("3. Train", anchor="train")
     st.button(
@@ -139,6 +161,24 @@ def all_series_steps(panel: Panel, locked: bool) -> None:
         show_all_results(run["panel"], job.result, key=job.id)
 
 
+def _covariates_of(config):
+    """The panel (without the future rows) and each series' covariates the settings name."""
+    source = st.session_state.get(SOURCE_KEY)
+    if source is None:
+        raise RNNLabError("Choose the file again: its series were not read on this run.")
+    data, options, choice, name = source
+    return _panel_covariates(data, options, choice, name, config.covariates,
+                             config.past_covariates, bool(config.calendar))
+
+
+@st.cache_data(show_spinner="Reading the covariates of every series...", max_entries=8)
+def _panel_covariates(data: bytes, options, choice, name: str, known: str, past: str,
+                      calendar: bool):
+    return panel_with_covariates(loaders.load_table(data, options, name), choice.target,
+                                 choice.date_col, choice.id_cols, choice.missing, choice.freq,
+                                 known, past, calendar)
+
+
 # ---------------------------------------------------------------------------------------------
 # Results
 
@@ -158,6 +198,8 @@ def show_all_results(panel: Panel, result: ManyForecastResult, key: str) -> None
     columns[2].metric("Series where the model was best", f"{wins} of {len(result.scores)}")
     for note in result.notes:
         st.caption(f":material/info: {note}")
+    if result.covariates:
+        (st.success if result.covariates["helped"] else st.info)(result.covariates["text"])
 
     st.subheader("Scores per series (MASE on each holdout, lower is better)")
     st.dataframe(score_frame(result), hide_index=True, width="stretch", key=f"many-scores-{key}")
