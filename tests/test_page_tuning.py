@@ -89,3 +89,17 @@ def test_a_number_typed_just_before_start_search_is_the_one_searched_from():
         assert job.note["config"].epochs == 3
     finally:
         job.stop()
+
+
+def test_while_the_model_trains_the_search_and_the_backtest_say_why_they_wait():
+    at = page(PAGE, timeout=120)
+    at.button(key="train").click().run()
+    training = job_of(at, "forecast")
+    assert training is not None
+    try:
+        assert at.button(key="tn-start").disabled and at.button(key="bt-start").disabled
+        said = " ".join(texts(at.caption))
+        assert "the search can start when it has finished" in said
+        assert "the backtest can start when it has finished" in said
+    finally:
+        training.stop()

@@ -71,6 +71,8 @@ def backtest_step(series: Series | None, config: ForecastConfig | None, busy: bo
               help="Runs in the background, like training. The settings above are used.")
     if not ready and current_job(JOB_KEY) is None:
         st.caption("Choose data and settings above first.")
+    elif busy and not running:
+        st.caption("The model is training: the backtest can start when it has finished.")
     error = st.session_state.pop("_bt_error", None)
     if error:
         st.error(error)

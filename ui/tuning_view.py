@@ -86,6 +86,8 @@ def tuning_step(series: Series | None, config: ForecastConfig | None, busy: bool
         st.button("Start search", key="tn-start", on_click=start_search,
                   disabled=busy or running or not ready,
                   help="Runs in the background, like training.")
+        if busy and not running:
+            st.caption("The model is training: the search can start when it has finished.")
         error = st.session_state.pop("_tn_error", None)
         if error:
             st.error(error)
