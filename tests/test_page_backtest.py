@@ -64,8 +64,12 @@ def test_the_chart_draws_each_fold_as_its_own_segment_over_the_history():
     assert folds[0].line.color != folds[1].line.color
     assert list(folds[1].y) == [37.0, 38.0, 39.0, 40.0]
     assert len(figure.data[0].x) == 40  # the whole series, the truth under every fold
-    naive = [trace for trace in figure.data if trace.name and trace.name.endswith(": naive")]
+    naive = [trace for trace in figure.data if trace.name == "naive"]
     assert len(naive) == 2 and all(trace.visible is True for trace in naive)  # the best baseline
+    # One legend entry for both folds' naive forecasts; the hover says which fold.
+    assert [trace.showlegend for trace in naive] == [True, False]
+    assert {trace.legendgroup for trace in naive} == {"naive"}
+    assert naive[1].hovertemplate.startswith("fold 2: ")
 
 
 def test_the_table_has_each_folds_score_and_the_means_and_the_summary_says_who_won():

@@ -137,6 +137,7 @@ def backtest_figure(series: Series, result: BacktestResult) -> go.Figure:
                                 line={"color": COLOURS["history"], "width": 1.5}))
     baselines = [name for name in report["mean"] if name != MODEL]
     best = _best_baseline(report)
+    first_fold = frame["fold"].min()
     for fold, part in frame.groupby("fold", sort=True):
         colour = FOLD_COLOURS[(int(fold) - 1) % len(FOLD_COLOURS)]
         row = report["folds"][int(fold) - 1]
@@ -153,9 +154,12 @@ def backtest_figure(series: Series, result: BacktestResult) -> go.Figure:
             line={"color": colour, "width": 3}, marker={"size": 5},
         ))
         for name in baselines:
+            # One legend entry per baseline (it shows or hides that baseline in every fold):
+            # one per fold and baseline made a legend of three lines for two folds.
             figure.add_trace(go.Scatter(
-                x=x, y=part[name], mode="lines", name=f"fold {fold}: {label_of(name)}",
-                legendgroup=name, line={"color": colour, "width": 1.5, "dash": "dot"},
+                x=x, y=part[name], mode="lines", name=label_of(name), legendgroup=name,
+                showlegend=bool(fold == first_fold), hovertemplate=f"fold {fold}: %{{y}}",
+                line={"color": colour, "width": 1.5, "dash": "dot"},
                 visible=True if name == best else "legendonly",
             ))
         figure.add_vline(x=x[0], line={"color": "#ced4da", "dash": "dot"})
