@@ -4,6 +4,7 @@ by the global network (issue 13): core/forecast/many.py's save/load, core/foreca
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -268,3 +269,24 @@ def test_the_job_saves_the_model_file_its_forecasts_come_from():
     np.testing.assert_allclose(frame["forecast"], future["forecast"], rtol=1e-9)
     assert list(frame["store"]) == list(future["store"])
     assert set(loaded.members_) == set(result.scores) == {"A", "B"}
+
+
+@pytest.mark.slow
+def test_a_wide_file_keeps_its_covariate_column_out_of_the_series(tmp_path):
+    """A wide file of two regions and the temperature (with 3 future rows): the temperature is
+    an input of every region's forecast, not a series of its own."""
+    frame = pd.read_csv(io.StringIO(long_demand(points=60, future=3, levels=(50, 400))))
+    wide = frame.pivot(index="date", columns="store", values="demand").reset_index()
+    wide["temperature"] = frame[frame["store"] == "S0"]["temperature"].to_numpy()
+    path = tmp_path / "regions.csv"
+    wide.rename(columns={"S0": "north", "S1": "south"}).to_csv(path, index=False)
+    code, out = run_in_process("forecast", "--data", str(path), "--all-series", "--covariates",
+                               "temperature", "--epochs", "1", "--units", "2",
+                               "--out", str(tmp_path / "run"))
+    assert code == 0, out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert set(metrics["series"]) == {"north", "south"} and metrics["horizon"] == 3
+    assert metrics["covariates"]["used"] == "temperature (known in advance)"
+    forecast = pd.read_csv(tmp_path / "run" / "forecast.csv")
+    assert forecast.groupby(["series", "part"]).size().to_dict() == {
+        (region, part): 3 for region in ("north", "south") for part in ("future", "holdout")}
