@@ -199,6 +199,7 @@ class SessionResult:
     upload_retries: int = 0  # uploads repeated because the page did not show the file
     upload_seconds: float | None = None  # the (last) upload -> the page shows the series
     dropped: int = 0  # the page's websocket to the server closed (Streamlit reconnects)
+    rerun_at: float | None = None  # wall clock when the app saw the job finished and reran
     token: str = ""  # the session's token, from its address once it has a job
     shown_at: float | None = None  # wall clock when the page showed the results
     job: dict | None = None  # the backend's log line of this session's job
@@ -216,6 +217,14 @@ class SessionResult:
         if self.job is None or self.job.get(start) is None or self.job.get(end) is None:
             return None
         return self.job[end] - self.job[start]
+
+    @property
+    def app_delay(self) -> float | None:
+        """Job finished (backend) -> the page's panel saw it and asked for a page run: the
+        app's own part of `delay` (the rest: that run, and the browser drawing it)."""
+        if self.job is None or self.rerun_at is None:
+            return None
+        return self.rerun_at - self.job["finished"]
 
     @property
     def delay(self) -> float | None:
@@ -450,8 +459,11 @@ def match_jobs(results: list[SessionResult], jobs: list[dict]) -> None:
     """Give each session the log line of its own job (by token; the newest forecast job)."""
     for result in results:
         own = [job for job in jobs if result.token and job["owner"] == result.token
-               and job["tag"] == "forecast"]
+               and job.get("tag") == "forecast" and "finished" in job]
         result.job = max(own, key=lambda job: job["finished"]) if own else None
+        reruns = [line["at"] for line in jobs if result.job is not None
+                  and line.get("event") == "page_rerun" and line["id"] == result.job["id"]]
+        result.rerun_at = min(reruns) if reruns else None
 
 
 async def run_round(sessions: int, epochs: int, timeout: float, folder: Path,
@@ -536,7 +548,8 @@ async def run_round(sessions: int, epochs: int, timeout: float, folder: Path,
 
 HEADER = ("backend", "N", "finished", "isolated", "upl. lost", "ws drops", "wait med",
           "wait max",
-          "train med", "train max", "delay med", "delay max", "total max", "frag warn",
+          "train med", "train max", "app med", "app max", "delay med", "delay max", "total max",
+          "frag warn",
           "app CPU%", "idle MiB", "peak MiB", "load 1min")
 
 
@@ -550,6 +563,7 @@ def row(result: Round) -> tuple[str, ...]:
     waits = [r._job_time("submitted", "started") for r in done]
     trains = [r._job_time("started", "finished") for r in done]
     delays = [r.delay for r in done]
+    app_delays = [r.app_delay for r in done]
     totals = [r.total for r in done]
     return (
         result.backend,
@@ -562,6 +576,8 @@ def row(result: Round) -> tuple[str, ...]:
         _seconds(waits, max),
         _seconds(trains, statistics.median),
         _seconds(trains, max),
+        _seconds(app_delays, statistics.median),
+        _seconds(app_delays, max),
         _seconds(delays, statistics.median),
         _seconds(delays, max),
         _seconds(totals, max),
@@ -610,7 +626,9 @@ def main(argv: list[str] | None = None) -> int:
             print(" | ".join(f"{cell:>9}" for cell in row(result)), flush=True)
     print()
     print("wait / train: the job's time in the queue / running, from the backend's log; delay: "
-          "the job's end (backend) -> its results in the page (goal: at most 2 s); total: "
+          "the job's end (backend) -> its results in the page (goal: at most 2 s); app: the part "
+          "of delay until the page's panel saw the job finished and asked for a page run (the "
+          "rest is that run and the browser drawing it); total: "
           "click on Train -> results shown. upl. lost: sessions whose first upload did not "
           "show on the page within 60 s (uploaded again). isolated: the page named only its "
           "own column, its forecast CSV held its own data and stayed in its own range, and "

@@ -216,12 +216,16 @@ def _one_panel_page():
     st.session_state.setdefault("fragments", []).append(registered)
 
 
-def test_the_panel_keeps_its_fragment_once_the_job_has_finished(manager):
+def test_the_panel_keeps_its_fragment_once_the_job_has_finished(manager, tmp_path, monkeypatch):
     """A tick the browser sent for the panel just before its job ended must find the fragment
     in the run that shows the result (it used to be dropped there: 'fragment ... does not
     exist' in the server's log, hundreds of times under load)."""
+    import json
+
     from streamlit.testing.v1 import AppTest
 
+    log = tmp_path / "jobs.jsonl"
+    monkeypatch.setenv("RNNLAB_JOB_LOG", str(log))
     token = "fragment-test-token-0123456789"
     job = manager.submit("core.demo:sleep_task", {"epochs": 3, "seconds": 0.3}, owner=token,
                          tag="inside")
@@ -236,3 +240,7 @@ def test_the_panel_keeps_its_fragment_once_the_job_has_finished(manager):
     assert len(running) == 1
     assert finished == running
     assert "Trained 3 epochs" in " ".join(str(s.value) for s in at.success)
+    # The moment the panel saw the job finished and reran the page, for bench/load.py.
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    reruns = [e for e in events if e.get("event") == "page_rerun"]
+    assert [(e["id"], e["owner"]) for e in reruns] == [(job.id, token)]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from core.jobs import Job, JobManager, JobSnapshot, JobState, QueueFull, QueueUnavailable
+from core.jobs.base import log_event
 from core.training import seconds_left
 from ui import links
 from ui.state import session_id
@@ -326,6 +327,7 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
     shown = f"{_state_key(key)}_shown"
     if snapshot is not None and snapshot.finished and not st.session_state.get(shown):
         st.session_state[shown] = True
+        log_event(job.id, job.owner, "page_rerun", time.time())  # for bench/load.py
         st.rerun()  # the whole page, so the results appear
 
 

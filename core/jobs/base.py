@@ -198,6 +198,20 @@ def log_finished(job_id: str, owner: str, tag: str, state: JobState, times: dict
         pass  # a measurement aid must never fail a job
 
 
+def log_event(job_id: str, owner: str, event: str, when: float) -> None:
+    """Append one JSON line about a moment in a job's life seen by the app (for instance
+    "page_rerun": the page saw the job finished and reran to show its result) to RNNLAB_JOB_LOG,
+    if set: the load benchmark splits a result's delay into the app's part and the browser's."""
+    path = os.environ.get("RNNLAB_JOB_LOG")
+    if not path:
+        return
+    try:
+        with open(path, "a") as log:
+            log.write(json.dumps({"id": job_id, "owner": owner, "event": event, "at": when}) + "\n")
+    except OSError:
+        pass  # a measurement aid must never fail a page
+
+
 def release_keras_state() -> None:
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session()
