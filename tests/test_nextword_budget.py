@@ -65,11 +65,14 @@ def test_training_stops_when_the_budget_is_spent_and_says_how_long_is_left(tmp_p
     model, metrics = train_and_evaluate(words, config, JobContext(
         tmp_path, lambda kind, data: events.append((kind, data))))
     history = model.outcome_.history
-    assert 2 <= len(history) < 500 and model.budget_spent_  # never stops early: the budget did
+    assert 1 <= len(history) < 500 and model.budget_spent_  # never stops early: the budget did
     # the first epoch carries TensorFlow's tracing; after it, the epochs keep within the budget
     assert model.outcome_.seconds - history[0]["seconds"] < 12 * 0.75 + 1
     totals = [data["epochs"] for kind, data in events if kind == "total"]
-    assert totals[0] == 500 and 2 <= min(totals[1:]) < 500  # the job learns how many epochs fit
+    assert totals[0] == 500
+    if history[0]["seconds"] < 12 * 0.75 - 1:  # a machine busy enough stretches the first
+        # epoch past the budget (measured 14-22 s at a load of 23-36 on 2 cores)
+        assert len(history) >= 2 and 2 <= min(totals[1:]) < 500  # the job learns what fits
     assert any(kind == "message" and data["message"].startswith("About ")
                for kind, data in events)
     assert np.isfinite(metrics["perplexity"])
