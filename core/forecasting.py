@@ -550,8 +550,15 @@ def forecast_with_saved_model(model_source: Any, series: Any, horizon: int | Non
         ModelFileError: the file is refused (not ours, tampered, another kind).
         InputError: the series' frequency differs from the model's, or it is too short.
     """
+    from core.modelfile import ModelFileError
+
     started = time.perf_counter()
-    forecaster = RNNForecaster.load(model_source)
+    try:
+        forecaster = RNNForecaster.load(model_source)
+    except ModelFileError:
+        if model_file_kind(model_source) == "forecast_many":
+            raise InputError(ALL_SERIES_FILE) from None
+        raise
     data = as_series(series)
     trained = forecaster.data_
     if frequency_kind(trained.freq) != frequency_kind(data.freq):
@@ -574,6 +581,31 @@ def forecast_with_saved_model(model_source: Any, series: Any, horizon: int | Non
         created=forecaster.created_,
         seconds=time.perf_counter() - started,
     )
+
+
+# What a model file of the other kind is told, on the page and in the job (the command line's
+# `predict` reads either kind).
+ALL_SERIES_FILE = (
+    "This model file forecasts every series of a file (it was saved with \"Forecast all "
+    "series\" on), not one series. Switch \"Forecast all series\" on in step 1 (it is offered "
+    "for a file of several series) and load the file in that mode's saved-model step."
+)
+ONE_SERIES_FILE = (
+    "This model file forecasts one series (it was saved with \"Forecast all series\" off), "
+    "not every series of a file. Switch \"Forecast all series\" off and choose the series it "
+    "learnt, or load a file saved after training on all series."
+)
+
+
+def model_file_kind(model_source: Any) -> str | None:
+    """The kind a model file says it is ("forecast", "forecast_many", ...); None when the file
+    is refused (not ours, tampered: the loader that needs it says why)."""
+    from core.modelfile import ModelFileError, load_model_file
+
+    try:
+        return load_model_file(model_source).kind
+    except ModelFileError:
+        return None
 
 
 def saved_model_task(payload: dict, context: JobContext) -> SavedForecast:

@@ -41,8 +41,10 @@ from core.forecast.many import GlobalRNNForecaster, common_horizon, common_seaso
 from core.forecast.rnn import _Quiet, classical_label, mix_label
 from core.forecasting import (
     MIN_TRAINING_POINTS,
+    ONE_SERIES_FILE,
     _json_safe,
     best_forecaster,
+    model_file_kind,
     uses_covariates,
     without_covariates,
 )
@@ -537,15 +539,17 @@ def predict_all_series(model_source: Any, panel: Mapping[str, Any], horizon: int
                        covariates: Mapping[str, Covariates] | None = None
                        ) -> tuple[pd.DataFrame, GlobalRNNForecaster, list[str]]:
     """Every series' forecast of `horizon` steps (default: the model's) after the end of its
-    data in `panel`, by a model file the all-series forecast saved (no training): (the forecast
-    table with the id column(s), the loaded forecaster, notes).
+    data in `panel`, by a model file the all-series forecast saved (or the forecaster loaded
+    from it), without training: (the forecast table with the id column(s), the loaded
+    forecaster, notes).
 
     Raises:
         ModelFileError: the file is refused (not ours, tampered, another kind).
         InputError: a series the model learnt is missing from the data, or has another
             frequency.
     """
-    forecaster = GlobalRNNForecaster.load(model_source)
+    forecaster = (model_source if isinstance(model_source, GlobalRNNForecaster)
+                  else GlobalRNNForecaster.load(model_source))
     forecaster.check_frequency(panel)
     known = [value for key, value in (covariates or {}).items()
              if key in forecaster.members_ and value.known]
@@ -591,3 +595,99 @@ def run_predict_all_command(args, model_source) -> int:
         print(f"note: {note}")
     print(f"results in {out}")
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The same on the page: a job forecasting every series of the file shown with an uploaded model
+
+SAVED_TASK = "core.forecasting_many:saved_all_task"
+
+
+@dataclasses.dataclass
+class SavedManyForecast:
+    """What a saved global model forecast after the end of every series (no training)."""
+
+    forecast: pd.DataFrame  # the id column(s), time, forecast, lower/upper 80/95
+    id_names: tuple[str, ...]
+    ids: dict[str, tuple]  # series key -> its id column values
+    label: str  # what the model is ("GRU network + AutoETS + ...")
+    horizon: int  # steps forecast after each series' end
+    created: str  # when the file was saved (ISO, UTC)
+    notes: list[str]
+    seconds: float = 0.0
+
+    def rows_of(self, key: str) -> pd.DataFrame:
+        """One series' rows of the forecast table."""
+        frame = self.forecast
+        for name, value in zip(self.id_names, self.ids[key], strict=True):
+            frame = frame[frame[name].astype(str) == str(value)]
+        return frame
+
+
+def load_global_model(model_source: Any) -> GlobalRNNForecaster:
+    """The global forecaster of an all-series model file; a one-series file is refused in
+    plain words (the page's other mode loads it).
+
+    Raises:
+        InputError: a one-series model file.
+        ModelFileError: the file is refused (not ours, tampered, another kind).
+    """
+    from core.modelfile import ModelFileError
+
+    try:
+        return GlobalRNNForecaster.load(model_source)
+    except ModelFileError:
+        if model_file_kind(model_source) == "forecast":
+            raise InputError(ONE_SERIES_FILE) from None
+        raise
+
+
+def forecast_all_with_saved_model(model_source: Any, panel: Mapping[str, Any], table=None,
+                                  read: Mapping[str, Any] | None = None,
+                                  horizon: int | None = None) -> SavedManyForecast:
+    """Every series of `panel` forecast after its end by an all-series model file, without
+    training. A model trained with covariates reads the same columns from `table` (the file
+    the panel came from; `read` names its "target", "date_col", "id_cols", "missing", "freq").
+
+    Raises:
+        InputError: a one-series model file; a series the model learnt is missing from the
+            data, has another frequency, or lacks a covariate column the model reads.
+        ModelFileError: the file is refused (not ours, tampered).
+    """
+    started = time.perf_counter()
+    forecaster = load_global_model(model_source)
+    known, past, calendar = forecaster.covariate_names()
+    covariates = None
+    if known or past or calendar:
+        used = ", ".join([*known, *past] + (["calendar features"] if calendar else []))
+        if table is None or read is None:
+            raise InputError(f"This model reads covariates ({used}) from the data, but no "
+                             "table was given to read them from.")
+        try:
+            panel, covariates = panel_with_covariates(
+                table, read.get("target"), read.get("date_col"), read.get("id_cols"),
+                read.get("missing", "interpolate"), read.get("freq"), known, past, calendar)
+        except InputError as error:
+            raise InputError(f"This model was trained with covariates ({used}) and reads them "
+                             f"from this file: {error}") from error
+    frame, forecaster, notes = predict_all_series(forecaster, panel, horizon, covariates)
+    id_names = tuple(getattr(panel, "id_names", None) or forecaster.id_names_)
+    panel_ids = dict(getattr(panel, "ids", {}) or {})
+    ids = {}
+    for key in forecaster.members_:
+        values = tuple(panel_ids.get(key) or forecaster.ids_.get(key) or (key,))
+        ids[key] = values if len(values) == len(id_names) else (key,) * len(id_names)
+    steps = len(frame) // max(len(forecaster.members_), 1)
+    return SavedManyForecast(forecast=frame, id_names=id_names, ids=ids, label=forecaster.label,
+                             horizon=steps, created=forecaster.created_, notes=notes,
+                             seconds=time.perf_counter() - started)
+
+
+def saved_all_task(payload: dict, context: JobContext) -> SavedManyForecast:
+    """Job task: payload = {"model": bytes of a forecast_many .rnnlab file, "panel": Panel},
+    optionally "table" and "read" (the file the panel came from, for a model that reads
+    covariates) and "horizon"."""
+    context.say("Checking the model file and forecasting every series...")
+    return forecast_all_with_saved_model(payload["model"], payload["panel"],
+                                         payload.get("table"), payload.get("read"),
+                                         payload.get("horizon"))
