@@ -58,9 +58,17 @@ STOP_FILE = ".stop"  # its presence in a job's folder is the stop flag the task 
 _progress: Any = None  # the worker's end of the progress queue, set by _init_worker
 
 
+WORKER_NICENESS = 10
+
+
 def _init_worker(progress, warm_modules: tuple[str, ...], threads: int, log_path: str) -> None:
     global _progress
     _progress = progress
+    # The workers are the app server's children: with Linux's autogroup scheduling they share
+    # the server's CPU share, and training at the same priority starved the server (15% of a
+    # core with 10 sessions in bench/load.py, results minutes late). Niced, they yield to it.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     warm_up(warm_modules, threads, log_path)
     progress.put((None, "ready", {"pid": os.getpid()}))
 
