@@ -124,3 +124,23 @@ def test_workers_do_not_rerun_the_script_that_started_them(tmp_path, monkeypatch
         manager.shutdown()
     assert sys.modules["__main__"] is page
     assert not marker.exists()
+
+
+def test_local_workers_yield_the_cpu_to_the_app_server():
+    """Workers are niced: they share the server's scheduling group (Linux autogroup), and at the
+    same priority their training starved the pages (bench/load.py)."""
+    import os
+
+    from core.jobs.local import WORKER_NICENESS
+
+    manager = JobManager(workers=1, jobs_per_worker=5, warm_modules=())
+    try:
+        job = manager.submit("core.demo:sleep_task", {"epochs": 1, "seconds": 0.01})
+        assert job.wait(120).state is JobState.DONE
+        worker = job.result["pid"]
+        assert worker != os.getpid()
+        with open(f"/proc/{worker}/stat") as stat:  # the 19th field is the niceness
+            niceness = int(stat.read().rsplit(")", 1)[1].split()[16])
+        assert niceness >= min(19, os.nice(0) + WORKER_NICENESS)
+    finally:
+        manager.shutdown()
