@@ -12,7 +12,14 @@ import ui.many_view as many_view
 from core.config import ForecastConfig
 from core.data import Series
 from core.errors import RNNLabError
-from core.forecasting import SAVED_TASK, TASK, resolve_with_covariates, saved_model_covariates
+from core.forecasting import (
+    ALL_SERIES_FILE,
+    SAVED_TASK,
+    TASK,
+    model_file_kind,
+    resolve_with_covariates,
+    saved_model_covariates,
+)
 from core.modelfile import ModelFileError
 from ui import backtest_view, controls, forecast_view, links, loaders, tuning_view
 from ui.jobs import current_job, finished_run, is_busy, job_manager, start_job, training_panel
@@ -154,6 +161,9 @@ def saved_model_payload(model: bytes, series: Series) -> dict | None:
     try:
         used = saved_model_covariates(model)
     except ModelFileError:
+        if model_file_kind(model) == "forecast_many":
+            st.error(f"**This model file is for every series of a file.** {ALL_SERIES_FILE}")
+            return None
         return {"model": model, "series": series}  # the job refuses it and says why, in the panel
     try:
         if not (used["known"] or used["past"] or used["calendar"]):

@@ -21,10 +21,12 @@ from core.data import Panel, Series
 from core.errors import RNNLabError
 from core.export import safe_csv
 from core.forecast.baselines import label_of
-from core.forecasting import uses_covariates
+from core.forecasting import ONE_SERIES_FILE, model_file_kind, uses_covariates
 from core.forecasting_many import (
+    SAVED_TASK,
     TASK,
     ManyForecastResult,
+    SavedManyForecast,
     panel_with_covariates,
     with_covariate_horizon,
 )
@@ -33,12 +35,15 @@ from ui.controls import DataFile
 from ui.forecast_view import COLOURS, time_format
 from ui.jobs import finished_run, is_busy, start_job, training_panel
 from ui.loaders import ReadOptions, SeriesOptions
+from ui.model_files import model_upload, saved_at
 
 JOB_KEY = "forecast_all"
 RUN_KEY = "_fc_all_run"
 PANEL_KEY = "_fc_all_panel"  # the panel of the file shown, when "all series" is chosen
 READY_KEY = "_fc_all_ready"  # the panel, settings and covariates the Train button would use
 SOURCE_KEY = "_fc_all_source"  # the file, read options and series choice the panel came from
+SAVED_KEY = "forecast_all_saved"  # a saved all-series model forecasting every series, no training
+SAVED_RUN_KEY = "_fc_all_saved_run"
 
 
 def busy() -> bool:
@@ -135,6 +140,7 @@ def all_series_steps(panel: Panel, locked: bool) -> None:
                        "series); the same network without them is trained too, to say whether "
                        "they helped.")
     st.session_state[READY_KEY] = (panel, config, covariates) if config is not None else None
+    saved_model_step(panel, locked)
 
     st.header("3. Train", anchor="train")
     st.button(
@@ -159,6 +165,51 @@ def all_series_steps(panel: Panel, locked: bool) -> None:
     if finished is not None:
         job, run = finished
         show_all_results(run["panel"], job.result, key=job.id)
+
+
+def saved_model_step(panel: Panel, locked: bool) -> None:
+    """Forecast every series of the file shown with an all-series model file saved earlier,
+    without training (one job; a model with covariates reads them from the same file)."""
+    with st.expander("Forecast with a saved model instead (no training)"):
+        upload = model_upload("fc-all-model-file", disabled=locked)
+        if st.button("Forecast every series with this model", key="fc-all-use-model",
+                     disabled=locked or upload is None,
+                     help="Forecasts past the end of every series above with the uploaded "
+                     "model, without training. The file must have been saved with \"Forecast "
+                     "all series\" on, from series of the same frequency."):
+            payload = _saved_payload(upload.getvalue(), panel)
+            if payload is not None:
+                start_job(SAVED_KEY, SAVED_TASK, payload, record={"panel": panel, "config": None})
+        training_panel(SAVED_KEY)
+        finished = finished_run(
+            SAVED_KEY, SAVED_RUN_KEY, None,
+            waiting="Upload a model file downloaded from this page after training on all "
+            "series, then press **Forecast every series with this model**.",
+            nothing="The model file could not be used (see the message above).",
+        )
+        if finished is not None:
+            job, run = finished
+            show_saved_results(run["panel"], job.result, key=job.id)
+
+
+def _saved_payload(model: bytes, panel: Panel) -> dict | None:
+    """The saved-model job's payload: the panel, and the file it came from (a model trained
+    with covariates reads them there). None, with a message, for a one-series model file."""
+    if model_file_kind(model) == "forecast":
+        st.error(f"**This model file is for one series.** {ONE_SERIES_FILE}")
+        return None
+    payload = {"model": model, "panel": panel}
+    source = st.session_state.get(SOURCE_KEY)
+    if source is not None:
+        data, options, choice, name = source
+        try:
+            payload["table"] = loaders.load_table(data, options, name)
+        except RNNLabError:
+            return payload  # the data step says why; a model with covariates is refused in the job
+        payload["read"] = {"target": choice.target, "date_col": choice.date_col,
+                           "id_cols": choice.id_cols, "missing": choice.missing,
+                           "freq": choice.freq}
+    return payload
 
 
 def _covariates_of(config):
@@ -240,6 +291,53 @@ def show_all_results(panel: Panel, result: ManyForecastResult, key: str) -> None
         )
     else:
         right.caption("The model file is gone (the server was restarted); train again.")
+
+
+def show_saved_results(panel: Panel, saved: SavedManyForecast, key: str) -> None:
+    """A saved model's forecast of every series: what it is, a chart per series on demand, the
+    table and one CSV with the id column(s)."""
+    st.success(f"{len(saved.ids)} series forecast {saved.horizon} steps after their end by the "
+               f"saved {saved.label} (saved {saved_at(saved.created) or 'earlier'}) in "
+               f"{saved.seconds:.1f} s, without training.")
+    for note in saved.notes:
+        st.caption(f":material/info: {note}")
+    shown = st.selectbox("Series to draw", list(saved.ids), key=f"many-saved-chart-{key}",
+                         help="One series' history and the saved model's forecast with its 95% "
+                         "interval.")
+    if shown in panel:
+        st.plotly_chart(saved_chart(panel[shown], saved, shown),
+                        key=f"many-saved-fig-{key}-{shown}", width="stretch")
+    st.dataframe(saved.forecast, hide_index=True, width="stretch", key=f"many-saved-table-{key}")
+    st.download_button(
+        "Download forecasts (CSV)",
+        data=safe_csv(saved.forecast),
+        file_name="rnnlab-saved-model-forecast-all-series.csv",
+        mime="text/csv",
+        key=f"many-saved-download-{key}",
+        on_click="ignore",
+        help="One file: the id column(s), then each series' future rows with the forecast and "
+        "its 80% and 95% intervals.",
+    )
+
+
+def saved_chart(series: Series, saved: SavedManyForecast, key: str) -> go.Figure:
+    """One series: its history and the saved model's forecast with the 95% band."""
+    rows = saved.rows_of(key)
+    figure = go.Figure(go.Scatter(x=list(series.time), y=series.values, mode="lines",
+                                  name="history", line={"color": COLOURS["history"], "width": 1.5}))
+    figure.add_trace(go.Scatter(
+        x=list(rows["time"]) + list(rows["time"])[::-1],
+        y=list(rows["upper_95"]) + list(rows["lower_95"])[::-1],
+        fill="toself", fillcolor=f"rgba({COLOURS['band']}, 0.15)", line={"width": 0},
+        name="95% interval", hoverinfo="skip"))
+    figure.add_trace(go.Scatter(x=list(rows["time"]), y=rows["forecast"], mode="lines+markers",
+                                name=f"{saved.label} forecast", marker={"size": 4},
+                                line={"color": COLOURS["model"], "width": 2.5}))
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                         hovermode="x unified", legend={"orientation": "h", "y": -0.2},
+                         title={"text": f"Series {key}", "font": {"size": 15}})
+    figure.update_xaxes(hoverformat=time_format(series.freq, series.time))
+    return figure
 
 
 def _beats_baselines(result: ManyForecastResult) -> bool:
