@@ -142,3 +142,20 @@ def test_each_kind_of_model_file_is_sent_to_the_other_mode(trained):  # noqa: F8
     at.button(key="fc-use-model").click().run()
     assert job_of(at, "forecast_saved") is None
     assert any(ALL_SERIES_FILE in text for text in texts(at.error)), texts(at.error)
+
+
+@pytest.mark.slow
+def test_data_without_a_series_the_model_learnt_gets_the_jobs_plain_message():
+    at, training = train_all(stores_csv())
+    model = Path(training.result.model_path).read_bytes()
+    other = stores_csv(lengths=(("A", 40), ("C", 40)), duplicate=False)  # store B is missing
+    at.file_uploader(key="fc_upload").set_value(("stores.csv", other, "text/csv"))
+    at.run()
+    at.toggle(key=f"fc_all_{fingerprint(other)}").set_value(True).run()
+    upload_model(at, "fc-all-model-file", model)
+    at.button(key="fc-all-use-model").click().run()
+    job = job_of(at, "forecast_all_saved")
+    run_until_finished(at, key="forecast_all_saved")
+    assert not at.exception and job.state.value == "failed"
+    said = " ".join(texts(at.error))
+    assert "No data was given for series 'B', which the model was fitted on" in said, said
