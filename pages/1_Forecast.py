@@ -250,9 +250,10 @@ def main() -> None:
     links.follow_link("fc", ForecastConfig, controls.LINK_FIELDS, controls.link_state,
                       controls.LINK_KEYS)
     link_spot = st.container()
+    notice = st.container()  # always drawn, so the job panel's place (its fragment) never moves
     if busy:
-        st.info("Training is running: the data and model settings are locked until it ends "
-                "(or press **Stop training** below).")
+        notice.info("Training is running: the data and model settings are locked until it ends "
+                    "(or press **Stop training** below).")
 
     st.header("1. Data", anchor="data")
     series = data_step(busy)

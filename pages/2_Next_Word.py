@@ -593,9 +593,10 @@ def main() -> None:
     )
     follow_link("nw", NextWordConfig, LINK_FIELDS, link_state, LINK_KEYS)
     link_spot = st.container()
+    notice = st.container()  # always drawn, so the job panel's place (its fragment) never moves
     if busy:
-        st.info("Training is running: the text and model settings are locked until it ends "
-                "(or press **Stop training** below).")
+        notice.info("Training is running: the text and model settings are locked until it ends "
+                    "(or press **Stop training** below).")
     st.header("1. Text", anchor="text")
     corpus = corpus_step(busy)
     st.header("2. Model", anchor="model")

@@ -328,9 +328,10 @@ def main() -> None:
     )
     links.follow_link("cmp", CompareConfig, LINK_FIELDS, link_state, LINK_KEYS)
     link_spot = st.container()
+    notice = st.container()  # always drawn, so the job panel's place (its fragment) never moves
     if busy:
-        st.info("The comparison is running: settings are locked until it ends (or press "
-                "**Stop training**).")
+        notice.info("The comparison is running: settings are locked until it ends (or press "
+                    "**Stop training**).")
     st.header("1. Task and data", anchor="data")
     kind = st.radio("Task", list(KINDS), format_func=KINDS.get, horizontal=True, key="cmp_kind",
                     disabled=busy, help="Forecasting scores MASE on the last part of the series; "

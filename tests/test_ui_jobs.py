@@ -227,19 +227,23 @@ def test_the_panel_keeps_its_fragment_once_the_job_has_finished(manager, tmp_pat
     log = tmp_path / "jobs.jsonl"
     monkeypatch.setenv("RNNLAB_JOB_LOG", str(log))
     token = "fragment-test-token-0123456789"
-    job = manager.submit("core.demo:sleep_task", {"epochs": 3, "seconds": 0.3}, owner=token,
+    # The page's own manager: a test above swaps the cached one (for Redis) and builds a new
+    # one, so the module's `manager` may not be the page's. 6 s, so the first run sees it running.
+    live = jobs.job_manager()
+    job = live.submit("core.demo:sleep_task", {"epochs": 4, "seconds": 1.5}, owner=token,
                          tag="inside")
     at = AppTest.from_function(_one_panel_page, default_timeout=60)
     at.query_params[jobs.SESSION_PARAM] = token
     at.session_state["_job_inside"] = job.id
     at.run()
+    assert not live.get(job.id).state.finished, "the job ended before the first run"
     assert job.wait(300).state is JobState.DONE  # the workers may still be loading TensorFlow
     at.run()
     assert not at.exception
     running, finished = at.session_state["fragments"][0], at.session_state["fragments"][-1]
     assert len(running) == 1
     assert finished == running
-    assert "Trained 3 epochs" in " ".join(str(s.value) for s in at.success)
+    assert "Trained 4 epochs" in " ".join(str(s.value) for s in at.success)
     # The moment the panel saw the job finished and reran the page, for bench/load.py.
     events = [json.loads(line) for line in log.read_text().splitlines()]
     reruns = [e for e in events if e.get("event") == "page_rerun"]

@@ -51,7 +51,7 @@ ACTIVITIES = {  # what a job's group is called in "you already have ... running"
     "inside": "a cell on Inside the cell", "memory": "the memory test on Inside the cell",
     "seed": "an example on the home page", "forecast_all": "a forecast of every series",
     "forecast_saved": "a forecast with a saved model", "backtest": "a backtest",
-    "tuning": "a settings search",
+    "tuning": "a settings search", "forecast_all_saved": "a saved model's forecast of every series",
 }
 
 
