@@ -286,8 +286,9 @@ def show_all_results(panel: Panel, result: ManyForecastResult, key: str) -> None
             key=f"many-download-model-{key}",
             on_click="ignore",
             help="The global network and what each series' forecast learnt, in one RNN Lab "
-            "model file: 'python -m core predict --model FILE --data YOUR_FILE --out DIR' "
-            "forecasts every series again from new data, without training.",
+            "model file: upload it later under 'Forecast with a saved model' with 'Forecast all "
+            "series' on (or use 'python -m core predict --model FILE --data YOUR_FILE') to "
+            "forecast every series of new data without training.",
         )
     else:
         right.caption("The model file is gone (the server was restarted); train again.")
