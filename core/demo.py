@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import numpy as np
@@ -56,6 +58,18 @@ def stubborn_task(payload: dict, context: JobContext) -> dict:
         time.sleep(payload.get("seconds", 0.1))
         context.report({"epoch": epoch + 1, "loss": 1.0})
     return {"epochs": epochs}
+
+
+def dies_while_reporting_task(payload: dict, context: JobContext) -> dict:
+    """Killed in the middle of sending progress, as a forced stop or the kernel's out-of-memory
+    killer can catch a worker: a local worker first takes its progress queue's write lock."""
+    from core.jobs import local
+
+    lock = getattr(local._progress, "_wlock", None)
+    if lock is not None:
+        lock.acquire()
+    os.kill(os.getpid(), signal.SIGKILL)
+    return {}
 
 
 def files_task(payload: dict, context: JobContext) -> dict:

@@ -155,6 +155,21 @@ def test_a_worker_killed_mid_training_fails_its_job_only_and_is_replaced(manager
     assert [job.wait(60).state for job in after] == [JobState.DONE, JobState.DONE]
 
 
+def test_a_worker_killed_while_reporting_does_not_silence_the_others(manager):
+    """A kill mid-message once left the shared progress queue locked: every later job of the
+    server then showed no epoch until it ended (a CI run saw 50 s of silence)."""
+    victim = manager.submit("core.demo:dies_while_reporting_task", {}, owner="w-a")
+    assert victim.wait(60).state is JobState.FAILED
+    jobs = [manager.submit("core.demo:sleep_task", LONG, owner=f"w-{n}") for n in range(2)]
+    try:
+        for job in jobs:
+            running(job, 3, timeout=30)
+    finally:
+        for job in jobs:
+            job.stop()
+    assert [job.wait(30).state for job in jobs] == [JobState.STOPPED] * 2
+
+
 def test_a_task_that_ignores_stop_is_ended_after_the_grace_period(manager):
     job = manager.submit("core.demo:stubborn_task", {"epochs": 1000, "seconds": 0.05})
     running(job, 2)

@@ -24,6 +24,7 @@ import dataclasses
 import multiprocessing
 import multiprocessing.context
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -181,6 +182,10 @@ class LocalJob(Job):
 @dataclasses.dataclass
 class _Slot:
     executor: concurrent.futures.ProcessPoolExecutor
+    # This worker's own progress queue. A worker killed while writing to a queue (a forced stop,
+    # a crash) leaves the queue's lock taken, or half a message in its pipe: shared by every
+    # worker, one kill would silence the live progress of every later job.
+    progress: Any
     job: LocalJob | None = None
     broken: bool = False
 
@@ -215,7 +220,7 @@ class LocalJobManager(JobManager):
         self._warm_modules = tuple(warm_modules)
         self._threads = max(1, cpus // self.workers)
         self._context = _SpawnContext()
-        self._progress = self._context.Queue()
+        self._live_queues: set[int] = set()
         self._lock = threading.RLock()
         self._queue: collections.deque[LocalJob] = collections.deque()
         self._jobs: dict[str, LocalJob] = {}
@@ -223,13 +228,11 @@ class LocalJobManager(JobManager):
         self._ready_pids: set[int] = set()
         self._closed = False
         self._wakeup = threading.Event()
-        self._slots = [_Slot(self._new_executor()) for _ in range(self.workers)]
-        self._threads_running = [
-            threading.Thread(target=self._read_progress, name="rnnlab-progress", daemon=True),
-            threading.Thread(target=self._dispatch_loop, name="rnnlab-jobs", daemon=True),
-        ]
-        for thread in self._threads_running:
-            thread.start()
+        self._threads_running: list[threading.Thread] = []
+        self._slots = [_Slot(*self._new_executor()) for _ in range(self.workers)]
+        dispatcher = threading.Thread(target=self._dispatch_loop, name="rnnlab-jobs", daemon=True)
+        dispatcher.start()
+        self._threads_running.append(dispatcher)
         # At interpreter exit, concurrent.futures joins its executors, which would wait for the
         # running jobs to end: stop them first (this hook runs before that one).
         register = getattr(threading, "_register_atexit", None)
@@ -303,7 +306,8 @@ class LocalJobManager(JobManager):
             if process.is_alive():
                 process.kill()
                 process.join(1)
-        self._progress.put(None)
+        with self._lock:
+            self._live_queues.clear()
         for thread in self._threads_running:
             thread.join(2)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -314,13 +318,20 @@ class LocalJobManager(JobManager):
         if not self._closed:
             self.shutdown(wait=2.0)
 
-    def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
+    def _new_executor(self) -> tuple[concurrent.futures.ProcessPoolExecutor, Any]:
+        """A one-process executor and its own progress queue, with a thread reading it."""
+        progress = self._context.Queue()
+        self._live_queues.add(id(progress))
+        reader = threading.Thread(target=self._read_progress, args=(progress,),
+                                  name="rnnlab-progress", daemon=True)
+        reader.start()
+        self._threads_running.append(reader)
         executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=1,
             mp_context=self._context,
             initializer=_init_worker,
             initargs=(
-                self._progress,
+                progress,
                 self._warm_modules,
                 self._threads,
                 str(self.root / "workers.log"),
@@ -332,7 +343,7 @@ class LocalJobManager(JobManager):
         # started by the executor itself as soon as the old process exits.)
         with executor._shutdown_lock:
             executor._adjust_process_count()
-        return executor
+        return executor, progress
 
     def _queue_position(self, job: LocalJob) -> int:
         if job._state is not JobState.QUEUED:
@@ -361,13 +372,14 @@ class LocalJobManager(JobManager):
             job._stop_deadline = time.monotonic() + self.stop_grace
             job._message = "Stopping: keeping the best model so far..."
 
-    def _read_progress(self) -> None:
-        while True:
+    def _read_progress(self, progress: Any) -> None:
+        """Apply one worker's messages until its slot gets a new worker or the manager closes."""
+        while id(progress) in self._live_queues:
             try:
-                item = self._progress.get()
+                item = progress.get(timeout=0.5)
+            except queue.Empty:
+                continue
             except (EOFError, OSError):
-                return
-            if item is None:
                 return
             job_id, kind, data = item
             with self._lock:
@@ -392,7 +404,10 @@ class LocalJobManager(JobManager):
                 for slot in self._slots:
                     if slot.broken:
                         slot.executor.shutdown(wait=False, cancel_futures=True)
-                        slot.executor = self._new_executor()
+                        self._live_queues.discard(id(slot.progress))
+                        self._threads_running = [
+                            thread for thread in self._threads_running if thread.is_alive()]
+                        slot.executor, slot.progress = self._new_executor()
                         slot.broken = False
                     self._force_stop_if_late(slot)
                     if slot.job is None and self._queue:
