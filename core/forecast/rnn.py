@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core import traced
 from core.config import ForecastConfig
 from core.errors import InputError, JobStopped
 from core.forecast.base import LEVELS, Forecast, Forecaster, SeriesData, as_series, future_time
@@ -407,9 +408,10 @@ class RNNForecaster(Forecaster):
         context.say(f"Training {self.label}...")
         set_seed(config.seed)
         covariate_encoder = self.covariate_encoder_
-        model = build_network(config, plan.window, steps,
-                              covariate_encoder.channel_width if covariate_encoder else 0,
-                              covariate_encoder.future_width if covariate_encoder else 0)
+        model = traced.reuse(build_network(
+            config, plan.window, steps,
+            covariate_encoder.channel_width if covariate_encoder else 0,
+            covariate_encoder.future_width if covariate_encoder else 0))
         initial = model.get_weights()
         anchor_loss = float(np.nanmean(np.abs(validation[1])))
         extra = [_nan_injector(debug["nan_at_epoch"])] if "nan_at_epoch" in debug else None
