@@ -305,8 +305,11 @@ def training_panel(
     # before, removed the fragment in the full run that showed the results, and the ticks the
     # browser had already sent for it were refused ("fragment ... does not exist"), hundreds of
     # times under load. Now such a tick finds the fragment and redraws the finished panel.
-    run_every = None if job.state.finished else POLL_SECONDS
-    st.fragment(_panel, run_every=run_every)(key, draw, steps)
+    finished = job.state.finished
+    if finished:
+        # This full run draws the job's results below: the panel's ticks may stop asking for one.
+        st.session_state[f"{_state_key(key)}_shown"] = True
+    st.fragment(_panel, run_every=None if finished else POLL_SECONDS)(key, draw, steps)
     return _snapshot(job)
 
 
@@ -319,14 +322,17 @@ def _snapshot(job: Job) -> JobSnapshot | None:
 
 def _panel(key: str, draw: Figure, steps: str) -> None:
     """The panel's fragment: while the job runs it redraws every POLL_SECONDS, and when it sees
-    the job finished it reruns the whole page once, so that the results below appear."""
+    the job finished it reruns the whole page, so that the results below appear.
+
+    It asks at every tick until a full run has drawn the finished job (`training_panel` marks
+    it): under load, a page's rerun asked once was sometimes never run, and that page showed a
+    finished panel without its results for good (1 of 30 sessions in bench/load.py)."""
     job = current_job(key)
     if job is None:
         return
     snapshot = _draw_panel(job, draw, steps)
-    shown = f"{_state_key(key)}_shown"
-    if snapshot is not None and snapshot.finished and not st.session_state.get(shown):
-        st.session_state[shown] = True
+    if snapshot is not None and snapshot.finished and not st.session_state.get(
+            f"{_state_key(key)}_shown"):
         log_event(job.id, job.owner, "page_rerun", time.time())  # for bench/load.py
         st.rerun()  # the whole page, so the results appear
 
