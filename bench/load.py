@@ -383,8 +383,8 @@ async def _train_and_check(page, result: SessionResult, sessions: int, go: async
     while True:
         now = time.monotonic()
         if now - clicked > timeout:
-            result.error = f"no results after {timeout:.0f} s"
-            return result
+            # Raised, so that the page's screenshot and text are kept for a look.
+            raise TimeoutError(f"no results after {timeout:.0f} s")
         if await download.count():
             break
         queue = await main.get_by_text(re.compile(r"you are number \d+")).all_inner_texts()
