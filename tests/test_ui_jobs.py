@@ -1,5 +1,7 @@
 """The UI side of jobs: closed sessions are reaped after a grace period; durations read well."""
 
+import time
+
 from ui import jobs
 
 
@@ -294,3 +296,30 @@ def test_a_finished_panel_asks_for_the_whole_page_until_a_full_run_shows_it(
     assert not at.exception and len(asked) == 2
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["id"] for e in events if e.get("event") == "page_rerun"] == [job.id] * 2
+
+
+def test_after_stop_the_panel_says_it_is_stopping_until_the_job_ends(manager):
+    """A search stops at the end of its current trial: until then the panel said "Stop
+    training" as if the click had done nothing."""
+    from streamlit.testing.v1 import AppTest
+
+    token = "stopping-test-token-0123456789"
+    live = jobs.job_manager()
+    job = live.submit("core.demo:sleep_task", {"epochs": 3, "seconds": 6}, owner=token,
+                      tag="inside")
+    deadline = time.monotonic() + 300
+    while job.snapshot().epoch < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job.stop()
+    at = AppTest.from_function(_one_panel_page, default_timeout=60)
+    at.query_params[jobs.SESSION_PARAM] = token
+    at.session_state["_job_inside"] = job.id
+    at.run()
+    assert live.get(job.id).state is JobState.RUNNING, "the job stopped before the page ran"
+    button = next(b for b in at.button if b.key == f"stop-{job.id}")
+    assert button.label == "Stopping..." and button.disabled
+    assert any("Stopping: the current epoch ends first" in c.value for c in at.caption)
+    assert job.wait(60).state is JobState.STOPPED
+    at.run()
+    assert not [b for b in at.button if b.key == f"stop-{job.id}"]
+    assert any("the best model so far is kept" in w.value for w in at.warning)

@@ -378,10 +378,17 @@ def _draw_panel(job: Job, draw: Figure, steps: str = "Epoch") -> JobSnapshot | N
         )
         if snapshot.message and not snapshot.message.startswith(("Epoch ", "Starting")):
             st.caption(snapshot.message)  # what the task says it does ("Scoring the baselines")
+        stopping = job.stop_requested
+        if stopping:
+            # A search or a comparison ends its current training first: say so, or the page
+            # looks as if Stop did nothing.
+            st.caption(f"Stopping: the current {steps.lower()} ends first, then the best "
+                       "model so far is kept.")
         st.button(
-            "Stop training",
+            "Stopping..." if stopping else "Stop training",
             key=f"stop-{job.id}",
             on_click=job.stop,
+            disabled=stopping,
             help="Ends training now and keeps the best model found so far.",
         )
     elif snapshot.state is JobState.FAILED:

@@ -337,6 +337,11 @@ class Job:
         raise NotImplementedError
 
     @property
+    def stop_requested(self) -> bool:
+        """Stop was pressed (as of the last snapshot); a running job ends at its next epoch."""
+        return self._stop_requested
+
+    @property
     def result(self) -> Any:
         raise NotImplementedError
 
