@@ -45,7 +45,7 @@ def reuse(model: Any) -> Any:
     key = signature(model)
     spare = _kept.get(key)
     if not spare:
-        _taken.append((key, model))
+        _take(key, model)
         return model
     kept = spare.pop()
     if not spare:
@@ -58,8 +58,15 @@ def reuse(model: Any) -> Any:
             variable.assign(_zeros(variable))
     learning_rate.assign(float(model.optimizer.learning_rate))
     kept.stop_training = False
-    _taken.append((key, kept))
+    _take(key, kept)
     return kept
+
+
+def _take(key: str, model: Any) -> None:
+    """Note a model to keep after the job: at most KEEP per job, so that a search of fifty
+    trainings does not hold fifty networks in memory until it ends."""
+    if len(_taken) < KEEP:
+        _taken.append((key, model))
 
 
 def give_back() -> None:

@@ -81,8 +81,9 @@ def test_only_a_network_of_the_same_shape_and_settings_is_reused(keeping):
 def test_a_job_never_gets_the_same_model_twice_and_only_a_few_are_kept(keeping):
     first, second = fitted(seed=0), fitted(seed=0)  # one job, two networks alive at once
     assert first.model_ is not second.model_
-    for units in (4, 5, 6):
+    for units in (4, 5, 6, 7, 9):
         fitted(seed=0, units=units)
+    assert len(traced._taken) == traced.KEEP  # a long search holds no more than these
     traced.give_back()
     assert traced.kept_count() == traced.KEEP
 
