@@ -292,10 +292,15 @@ def test_a_finished_panel_asks_for_the_whole_page_until_a_full_run_shows_it(
     at.run()  # its panel ticks once inside the run too
     assert not at.exception and len(asked) == 2  # the full run showed it: nothing more asked
     at.session_state["full"] = False
-    at.run()
+    at.run()  # the panel drawn in a full run (not a tick): the page shows the results
     assert not at.exception and len(asked) == 2
+    # A tick of the browser's timer after that full run: the browser never showed it (a full
+    # run that shows a finished job stops the ticks), so the page is asked for again.
+    monkeypatch.setattr(jobs, "_is_tick", lambda: True)
+    at.run()
+    assert not at.exception and len(asked) == 3
     events = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [e["id"] for e in events if e.get("event") == "page_rerun"] == [job.id] * 2
+    assert [e["id"] for e in events if e.get("event") == "page_rerun"] == [job.id] * 3
 
 
 def test_after_stop_the_panel_says_it_is_stopping_until_the_job_ends(manager):

@@ -324,17 +324,29 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
     """The panel's fragment: while the job runs it redraws every POLL_SECONDS, and when it sees
     the job finished it reruns the whole page, so that the results below appear.
 
-    It asks at every tick until a full run has drawn the finished job (`training_panel` marks
-    it): under load, a page's rerun asked once was sometimes never run, and that page showed a
-    finished panel without its results for good (1 of 30 sessions in bench/load.py)."""
+    It asks until a full run has drawn the finished job (`training_panel` marks it), and again
+    at any tick that comes after: a full run that shows a finished job stops the browser's
+    ticks, so a tick for a finished job means the browser never showed that run. Under load
+    (2 of 30 sessions in bench/load.py) the server ran the page again but the browser kept the
+    page from before, with the panel saying "Trained" and no results under it, for good."""
     job = current_job(key)
     if job is None:
         return
     snapshot = _draw_panel(job, draw, steps)
-    if snapshot is not None and snapshot.finished and not st.session_state.get(
-            f"{_state_key(key)}_shown"):
+    if snapshot is None or not snapshot.finished:
+        return
+    if _is_tick() or not st.session_state.get(f"{_state_key(key)}_shown"):
         log_event(job.id, job.owner, "page_rerun", time.time())  # for bench/load.py
         st.rerun()  # the whole page, so the results appear
+
+
+def _is_tick() -> bool:
+    """True in a run of the panel's fragment alone (a tick of the browser's timer), False in
+    a full run of the page (where the fragment runs inline)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def _draw_panel(job: Job, draw: Figure, steps: str = "Epoch") -> JobSnapshot | None:
