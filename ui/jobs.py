@@ -34,6 +34,7 @@ from ui.state import session_id
 if TYPE_CHECKING:  # plotly.graph_objects loads with the first learning curve, not the home page
     import plotly.graph_objects as go
 
+STALE_TICK_SECONDS = 10.0  # a panel tick this long after the page showed the end: not shown
 POLL_SECONDS = 1.0  # the live panel's redraws: a result shows within this (plus a page run)
 _REAP_EVERY_SECONDS = 30.0
 _REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this long (local)
@@ -308,7 +309,7 @@ def training_panel(
     finished = job.state.finished
     if finished:
         # This full run draws the job's results below: the panel's ticks may stop asking for one.
-        st.session_state[f"{_state_key(key)}_shown"] = True
+        st.session_state[f"{_state_key(key)}_shown"] = time.monotonic()
     st.fragment(_panel, run_every=None if finished else POLL_SECONDS)(key, draw, steps)
     return _snapshot(job)
 
@@ -324,18 +325,22 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
     """The panel's fragment: while the job runs it redraws every POLL_SECONDS, and when it sees
     the job finished it reruns the whole page, so that the results below appear.
 
-    It asks until a full run has drawn the finished job (`training_panel` marks it), and again
-    at any tick that comes after: a full run that shows a finished job stops the browser's
-    ticks, so a tick for a finished job means the browser never showed that run. Under load
-    (2 of 30 sessions in bench/load.py) the server ran the page again but the browser kept the
-    page from before, with the panel saying "Trained" and no results under it, for good."""
+    It asks until a full run has drawn the finished job (`training_panel` marks when), and
+    again at a tick that comes STALE_TICK_SECONDS after that: a full run that shows a finished
+    job stops the browser's ticks, so such a late tick means the browser never showed that run.
+    Under load (2 of 30 sessions in bench/load.py) the server ran the page again but the browser
+    kept the page from before, with the panel saying "Trained" and no results under it, for
+    good. Ticks sent before the browser got the full run arrive for a few seconds under load:
+    asking at each of them restarted the page's run 4 to 6 times."""
     job = current_job(key)
     if job is None:
         return
     snapshot = _draw_panel(job, draw, steps)
     if snapshot is None or not snapshot.finished:
         return
-    if _is_tick() or not st.session_state.get(f"{_state_key(key)}_shown"):
+    shown_at = st.session_state.get(f"{_state_key(key)}_shown")
+    late = _is_tick() and time.monotonic() - float(shown_at or 0) > STALE_TICK_SECONDS
+    if not shown_at or late:
         log_event(job.id, job.owner, "page_rerun", time.time())  # for bench/load.py
         st.rerun()  # the whole page, so the results appear
 
