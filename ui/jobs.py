@@ -47,6 +47,8 @@ _RECOVERED_KEY = "_jobs_recovered"
 _FIGURES_KEY = "_job_figures"
 # The browser sessions (tabs, reloads) seen with each token, for the reaper.
 _SESSIONS_OF_TOKEN: dict[str, set[str]] = {}
+# Per Streamlit script thread (one per ScriptRunner): the jobs whose end a full run there drew.
+_RUNNER = threading.local()
 ACTIVITIES = {  # what a job's group is called in "you already have ... running"
     "forecast": "a forecast", "nextword": "a next-word model", "compare": "a comparison",
     "inside": "a cell on Inside the cell", "memory": "the memory test on Inside the cell",
@@ -310,6 +312,7 @@ def training_panel(
     if finished:
         # This full run draws the job's results below: the panel's ticks may stop asking for one.
         st.session_state[f"{_state_key(key)}_shown"] = time.monotonic()
+        _RUNNER.shown = getattr(_RUNNER, "shown", set()) | {job.id}
     st.fragment(_panel, run_every=None if finished else POLL_SECONDS)(key, draw, steps)
     return _snapshot(job)
 
@@ -325,13 +328,20 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
     """The panel's fragment: while the job runs it redraws every POLL_SECONDS, and when it sees
     the job finished it reruns the whole page, so that the results below appear.
 
-    It asks until a full run has drawn the finished job (`training_panel` marks when), and
-    again at a tick that comes STALE_TICK_SECONDS after that: a full run that shows a finished
-    job stops the browser's ticks, so such a late tick means the browser never showed that run.
-    Under load (2 of 30 sessions in bench/load.py) the server ran the page again but the browser
-    kept the page from before, with the panel saying "Trained" and no results under it, for
-    good. Ticks sent before the browser got the full run arrive for a few seconds under load:
-    asking at each of them restarted the page's run 4 to 6 times."""
+    It asks until a full run has drawn the finished job (`training_panel` marks when). After
+    that, a tick asks again in two cases where the browser may never have shown that run:
+
+    - The tick runs in a new script thread. Streamlit hands a tick to the thread that ran the
+      page if that thread is still there; a tick that came just after it ended starts a new
+      one, and the events the old thread had not yet handed to the browser are then dropped
+      (AppSession ignores a replaced ScriptRunner's events). Under load (2 of 30 sessions of
+      bench/load.py) such pages kept the panel saying "Trained" and the page from before,
+      with no results, for good: the full run had stopped the browser's ticks.
+    - The tick comes STALE_TICK_SECONDS after that run: a full run that shows a finished job
+      stops the browser's ticks, so such a late tick means the browser never showed it.
+
+    Ticks sent before the browser got the full run arrive for a few seconds under load and
+    run in the page's thread: asking at each of them restarted the page's run 4 to 6 times."""
     job = current_job(key)
     if job is None:
         return
@@ -339,8 +349,10 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
     if snapshot is None or not snapshot.finished:
         return
     shown_at = st.session_state.get(f"{_state_key(key)}_shown")
-    late = _is_tick() and time.monotonic() - float(shown_at or 0) > STALE_TICK_SECONDS
-    if not shown_at or late:
+    tick = _is_tick()
+    late = tick and time.monotonic() - float(shown_at or 0) > STALE_TICK_SECONDS
+    orphaned = tick and bool(shown_at) and job.id not in getattr(_RUNNER, "shown", set())
+    if not shown_at or late or orphaned:
         log_event(job.id, job.owner, "page_rerun", time.time())  # for bench/load.py
         st.rerun()  # the whole page, so the results appear
 
