@@ -315,6 +315,75 @@ def test_a_finished_panel_asks_for_the_whole_page_until_a_full_run_shows_it(
     assert [e["id"] for e in events if e.get("event") == "page_rerun"] == [job.id] * 4
 
 
+def test_a_job_behind_others_redraws_slowly_until_it_is_next_in_line(manager, monkeypatch):
+    """Thirty pages waiting in the queue, each redrawn every second, kept the machine busy
+    (bench/load.py). A job with another job ahead of it redraws every QUEUED_POLL_SECONDS, and
+    the tick that sees it next in line sets the panel's timer to every second."""
+    from streamlit.testing.v1 import AppTest
+
+    live = jobs.job_manager()
+    busy = [live.submit("core.demo:sleep_task", LONG, owner=f"busy-token-{n:020d}", tag="inside")
+            for n in range(live.workers)]
+    ahead = live.submit("core.demo:sleep_task", LONG, owner="ahead-token-0123456789ab",
+                        tag="inside")
+    token = "behind-token-0123456789abcd"
+    job = live.submit("core.demo:sleep_task", {"epochs": 1}, owner=token, tag="inside")
+    registered, told = [], []
+    real_fragment = jobs.st.fragment
+
+    def fragment(function, run_every=None):
+        registered.append(run_every)
+        return real_fragment(function, run_every=run_every)
+
+    monkeypatch.setattr(jobs.st, "fragment", fragment)
+    monkeypatch.setattr(jobs, "_tick_every", told.append)
+    try:
+        deadline = time.monotonic() + 300  # the workers may still be loading TensorFlow
+        while ((live.warming_up or any(b.snapshot().state is not JobState.RUNNING for b in busy))
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        assert job.snapshot().queue_position == 2
+        at = AppTest.from_function(_one_panel_page, default_timeout=60)
+        at.query_params[jobs.SESSION_PARAM] = token
+        at.session_state["_job_inside"] = job.id
+        at.run()
+        assert not at.exception
+        assert registered == [jobs.QUEUED_POLL_SECONDS] and told == []
+        assert any("number 2 in the queue" in i.value for i in at.info), [i.value for i in at.info]
+        monkeypatch.setattr(jobs, "_is_tick", lambda: True)
+        at.run()  # a tick while still behind: the same slow timer
+        assert not at.exception and told == [jobs.QUEUED_POLL_SECONDS]
+        ahead.stop()  # taken off the queue: the job is next in line
+        assert ahead.wait(60).state is JobState.CANCELLED
+        assert job.snapshot().queue_position == 1
+        at.run()  # the tick that sees it next: every second from now on
+        assert not at.exception and told[-1] == jobs.POLL_SECONDS
+        monkeypatch.setattr(jobs, "_is_tick", lambda: False)
+        at.run()  # a full run of the page draws it ticking every second too
+        assert not at.exception and registered[-1] == jobs.POLL_SECONDS
+    finally:
+        for other in (*busy, ahead, job):
+            other.stop()
+        for other in (*busy, ahead, job):
+            other.wait(60)
+
+
+def test_a_tick_tells_the_browser_its_new_interval(monkeypatch):
+    """The message `st.fragment(run_every=...)` sends, for the fragment of the running tick."""
+    from streamlit.runtime import scriptrunner
+
+    sent = []
+    tick = SimpleNamespace(fragment_ids_this_run=["panel-fragment"], enqueue=sent.append)
+    monkeypatch.setattr(scriptrunner, "get_script_run_ctx", lambda: tick)
+    jobs._tick_every(1.0)
+    assert [(m.WhichOneof("type"), m.auto_rerun.interval, m.auto_rerun.fragment_id)
+            for m in sent] == [("auto_rerun", 1.0, "panel-fragment")]
+    full_run = SimpleNamespace(fragment_ids_this_run=[], enqueue=sent.append)
+    monkeypatch.setattr(scriptrunner, "get_script_run_ctx", lambda: full_run)
+    jobs._tick_every(4.0)  # not a tick: nothing sent
+    assert len(sent) == 1
+
+
 def test_after_stop_the_panel_says_it_is_stopping_until_the_job_ends(manager):
     """A search stops at the end of its current trial: until then the panel said "Stop
     training" as if the click had done nothing."""

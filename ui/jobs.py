@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # plotly.graph_objects loads with the first learning curve, n
 
 STALE_TICK_SECONDS = 10.0  # a panel tick this long after the page showed the end: not shown
 POLL_SECONDS = 1.0  # the live panel's redraws: a result shows within this (plus a page run)
+# A job with others ahead of it in the queue redraws less often: its place changes only when a
+# job ends, and thirty such pages ticking every second kept the machine busy (bench/load.py).
+QUEUED_POLL_SECONDS = 4.0
 _REAP_EVERY_SECONDS = 30.0
 _REAP_AFTER_GONE_SECONDS = 120.0  # a closed tab's jobs are stopped after this long (local)
 SESSION_PARAM = links.SESSION_PARAM  # ui.links keeps it out of the links people copy
@@ -308,13 +311,22 @@ def training_panel(
     # before, removed the fragment in the full run that showed the results, and the ticks the
     # browser had already sent for it were refused ("fragment ... does not exist"), hundreds of
     # times under load. Now such a tick finds the fragment and redraws the finished panel.
+    snapshot = _snapshot(job)
     finished = job.state.finished
     if finished:
         # This full run draws the job's results below: the panel's ticks may stop asking for one.
         st.session_state[f"{_state_key(key)}_shown"] = time.monotonic()
         _RUNNER.shown = getattr(_RUNNER, "shown", set()) | {job.id}
-    st.fragment(_panel, run_every=None if finished else POLL_SECONDS)(key, draw, steps)
+        log_event(job.id, job.owner, "page_drawn", time.time())  # for bench/load.py
+    every = None if finished else QUEUED_POLL_SECONDS if _behind(snapshot) else POLL_SECONDS
+    st.fragment(_panel, run_every=every)(key, draw, steps)
     return _snapshot(job)
+
+
+def _behind(snapshot: JobSnapshot | None) -> bool:
+    """Waiting behind another job: it cannot start before a job ends."""
+    return (snapshot is not None and snapshot.state is JobState.QUEUED
+            and snapshot.queue_position > 1)
 
 
 def _snapshot(job: Job) -> JobSnapshot | None:
@@ -325,8 +337,10 @@ def _snapshot(job: Job) -> JobSnapshot | None:
 
 
 def _panel(key: str, draw: Figure, steps: str) -> None:
-    """The panel's fragment: while the job runs it redraws every POLL_SECONDS, and when it sees
-    the job finished it reruns the whole page, so that the results below appear.
+    """The panel's fragment: while the job runs it redraws every POLL_SECONDS (every
+    QUEUED_POLL_SECONDS while other jobs are ahead of it in the queue, until a tick sees it next
+    in line), and when it sees the job finished it reruns the whole page, so that the results
+    below appear.
 
     It asks until a full run has drawn the finished job (`training_panel` marks when). After
     that, a tick asks again in two cases where the browser may never have shown that run:
@@ -346,7 +360,13 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
     if job is None:
         return
     snapshot = _draw_panel(job, draw, steps)
-    if snapshot is None or not snapshot.finished:
+    if snapshot is None:
+        return
+    if not snapshot.finished:
+        if _is_tick():
+            # Next in line or started: from now on every second. Said at every tick, since
+            # the browser keeps its timer when told the interval it has.
+            _tick_every(QUEUED_POLL_SECONDS if _behind(snapshot) else POLL_SECONDS)
         return
     shown_at = st.session_state.get(f"{_state_key(key)}_shown")
     tick = _is_tick()
@@ -355,6 +375,26 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
     if not shown_at or late or orphaned:
         log_event(job.id, job.owner, "page_rerun", time.time())  # for bench/load.py
         st.rerun()  # the whole page, so the results appear
+
+
+def _tick_every(seconds: float) -> None:
+    """In a tick of the panel's fragment: the browser ticks it every `seconds` from now on.
+
+    What `st.fragment(run_every=...)` sends when a full run draws the fragment; Streamlit's
+    browser side (1.67) replaces a fragment's timer when told another interval and keeps it
+    when told the same one. Sending it from the tick saves a full run of the page, and a
+    message lost on the way is sent again by the next tick."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    fragments = list(ctx.fragment_ids_this_run or ()) if ctx is not None else []
+    if len(fragments) != 1:
+        return
+    message = ForwardMsg()
+    message.auto_rerun.interval = seconds
+    message.auto_rerun.fragment_id = fragments[0]
+    ctx.enqueue(message)
 
 
 def _is_tick() -> bool:
