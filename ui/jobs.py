@@ -364,8 +364,9 @@ def _panel(key: str, draw: Figure, steps: str) -> None:
         return
     if not snapshot.finished:
         if _is_tick():
-            # Next in line or started: from now on every second. Said at every tick, since
-            # the browser keeps its timer when told the interval it has.
+            # The interval for where the job stands: every 4 s while behind others, every
+            # second once next in line. Said at every tick (the browser keeps its timer when
+            # told the interval it has), so a message lost on the way is said again.
             _tick_every(QUEUED_POLL_SECONDS if _behind(snapshot) else POLL_SECONDS)
         return
     shown_at = st.session_state.get(f"{_state_key(key)}_shown")
