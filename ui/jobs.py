@@ -312,7 +312,7 @@ def training_panel(
     # browser had already sent for it were refused ("fragment ... does not exist"), hundreds of
     # times under load. Now such a tick finds the fragment and redraws the finished panel.
     snapshot = _snapshot(job)
-    finished = job.state.finished
+    finished = snapshot.finished if snapshot is not None else job.state.finished
     if finished:
         # This full run draws the job's results below: the panel's ticks may stop asking for one.
         st.session_state[f"{_state_key(key)}_shown"] = time.monotonic()
